@@ -1,0 +1,68 @@
+"""The Animo application factory. Read `create_app()` as a table of contents."""
+from flask import Flask
+
+from app.config import INSTANCE_PATH, PROJECT_ROOT, load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_PATH),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_security(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from models import db
+    from app import database
+    from app.extensions import babel, compress, csrf, login_manager, migrate, select_locale
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    compress.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from app import security, sessions
+
+    sessions.init_app(app)
+    security.init_app(app)
+
+
+def register_templates(app: Flask) -> None:
+    from app import templating
+
+    templating.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from views import admin, auth, main
+
+    for module in (auth, main, admin):
+        app.register_blueprint(module.bp)
+
+
+def register_errors(app: Flask) -> None:
+    from app import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app import cli
+
+    cli.init_app(app)

@@ -1,0 +1,143 @@
+"""Command-line tasks: `flask --app app <command>`."""
+import csv
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from app.config import PROJECT_ROOT
+from models import Centre, Neighbourhood, Role, User, db, record_audit
+
+OSIEDLA_CSV = PROJECT_ROOT / "app" / "data" / "poznan_osiedla.csv"
+
+
+def init_app(app) -> None:
+    for command in (seed_neighbourhoods, demo_data, demo_logins_cmd, create_user, backup):
+        app.cli.add_command(command)
+
+
+def load_neighbourhoods() -> int:
+    """Insert any of Poznań's 42 osiedla that are missing; returns how many were added."""
+    existing = set(db.session.scalars(select(Neighbourhood.slug)))
+    added = 0
+    with OSIEDLA_CSV.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["slug"] not in existing:
+                db.session.add(Neighbourhood(slug=row["slug"], name=row["name"], official_name=row["official_name"]))
+                added += 1
+    db.session.commit()
+    return added
+
+
+@click.command("seed-neighbourhoods")
+def seed_neighbourhoods():
+    """Load Poznań's 42 osiedla (idempotent)."""
+    added = load_neighbourhoods()
+    total = db.session.query(Neighbourhood).count()
+    click.echo(f"Osiedla: {total} in the database, {added} added.")
+
+
+@click.command("demo-data")
+@click.option("--scale", type=click.Choice(["small", "city"]), default="small", show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+def demo_data(scale: str, seed: int):
+    """Generate the demo dataset once (does nothing if centres already exist)."""
+    from app import demo
+
+    load_neighbourhoods()
+    if demo.already_seeded():
+        click.echo("Demo data: the database already has centres, nothing generated.")
+        return
+    logins = demo.generate(scale=scale, seed=seed, password_method=current_app.config["PASSWORD_HASH_METHOD"])
+    click.echo(f"Demo data ({scale}, seed {seed}): {len(logins)} accounts generated.")
+
+
+@click.command("demo-logins")
+def demo_logins_cmd():
+    """Print each demo login on its own line."""
+    from app import demo
+
+    for login in demo.demo_logins():
+        click.echo(f"DEMO LOGIN role={login.role} centre={login.centre} email={login.email} "
+                   f"password={demo.DEMO_PASSWORD}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default=None, help="Display name (defaults to the part of the e-mail before @).")
+@click.option("--centre", "centre_slug", default=None, help="Centre slug (animators and coordinators).")
+@click.option("--neighbourhood", "hood_slugs", multiple=True, help="Osiedle slug for an animator; repeatable.")
+def create_user(email, role, name, centre_slug, hood_slugs):
+    """Create an account. The password is read from a prompt or standard input, never from argv."""
+    from models.user import ROLES_WITH_CENTRE, normalise_email
+
+    email = normalise_email(email)
+    if "@" not in email:
+        raise click.BadParameter("not an e-mail address", param_hint="EMAIL")
+    if User.by_email(email):
+        raise click.ClickException(f"An account with {email} already exists.")
+    centre = None
+    if centre_slug:
+        centre = db.session.scalar(select(Centre).where(Centre.slug == centre_slug))
+        if centre is None:
+            raise click.BadParameter(f"no centre with slug {centre_slug!r}", param_hint="--centre")
+    if role in ROLES_WITH_CENTRE and centre is None:
+        raise click.BadParameter(f"role {role} needs --centre", param_hint="--centre")
+    if role in ("city", "admin") and centre is not None:
+        raise click.BadParameter(f"role {role} has no centre", param_hint="--centre")
+    hoods = []
+    for slug in hood_slugs:
+        hood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.slug == slug))
+        if hood is None:
+            raise click.BadParameter(f"no osiedle with slug {slug!r}", param_hint="--neighbourhood")
+        hoods.append(hood)
+    if hoods and role != "animator":
+        raise click.BadParameter("only animators are assigned osiedla", param_hint="--neighbourhood")
+    password = _read_password()
+    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.ClickException(f"The password must have at least {current_app.config['PASSWORD_MIN_LENGTH']} characters.")
+    user = User(email=email, name=name or email.split("@")[0], role=role, centre=centre, neighbourhoods=hoods,
+                password_hash="")
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    db.session.flush()
+    record_audit("user_created", object_type="user", object_id=user.id, via="cli", role=role)
+    db.session.commit()
+    click.echo(f"Created {role} {email} (id {user.id}).")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path):
+    """Copy the SQLite database to PATH, consistently, while the application runs."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "This database is PostgreSQL: back it up with pg_dump, e.g. "
+            "`pg_dump --format=custom --file=animo.dump \"$DATABASE_URL\"`, and restore with pg_restore."
+        )
+    if path.exists():
+        raise click.ClickException(f"{path} exists; choose a new file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(url.database)
+    try:
+        target = sqlite3.connect(path)
+        with target:
+            source.backup(target)  # SQLite's online backup API: a consistent snapshot while others write
+        ok = target.execute("PRAGMA integrity_check").fetchone()[0]
+        target.close()
+    finally:
+        source.close()
+    if ok != "ok":
+        raise click.ClickException(f"The backup at {path} failed its integrity check: {ok}")
+    click.echo(f"Backup written to {path} (integrity ok).")

@@ -1,0 +1,17 @@
+"""The navigation each role sees. Later areas add their entries here."""
+from flask_babel import lazy_gettext as _l
+
+# (endpoint, label, roles)
+NAV = [
+    ("main.index", _l("Start"), {"animator", "coordinator", "reviewer", "city", "admin"}),
+    ("admin.users", _l("Zespół"), {"coordinator"}),
+    ("admin.users", _l("Użytkownicy"), {"admin"}),
+    ("admin.centres", _l("Centra"), {"admin"}),
+    ("admin.audit", _l("Dziennik zdarzeń"), {"admin"}),
+]
+
+
+def nav_for(user) -> list[tuple[str, str]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [(endpoint, label) for endpoint, label, roles in NAV if user.role in roles]

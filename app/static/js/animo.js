@@ -1,0 +1,38 @@
+// Animo's only script besides htmx: CSRF header for htmx, and a clear message when a request fails.
+(function () {
+  "use strict";
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+  function announce(text, cls) {
+    var box = document.getElementById("status");
+    if (!box) return;
+    var p = document.createElement("p");
+    p.className = "flash " + (cls || "flash-error");
+    p.textContent = text;
+    box.replaceChildren(p);
+  }
+  document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+  // A request that never reached the server: the connection dropped. Say so, loudly.
+  document.addEventListener("htmx:sendError", function (e) {
+    var el = e.detail.elt;
+    if (el && el.classList) el.classList.add("not-saved");
+    announce(document.documentElement.lang === "en"
+      ? "Not saved: no connection. Try again when you are back online."
+      : "Nie zapisano: brak połączenia. Spróbuj ponownie, gdy wróci zasięg.");
+  });
+  document.addEventListener("htmx:responseError", function (e) {
+    var el = e.detail.elt;
+    if (el && el.classList) el.classList.add("not-saved");
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    announce(document.documentElement.lang === "en"
+      ? "Not saved (error " + status + "). Try again."
+      : "Nie zapisano (błąd " + status + "). Spróbuj ponownie.");
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.successful && e.detail.elt && e.detail.elt.classList) e.detail.elt.classList.remove("not-saved");
+  });
+})();

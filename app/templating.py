@@ -1,0 +1,52 @@
+"""Jinja filters and globals: Polish dates and numbers, navigation by role."""
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.navigation import nav_for
+
+
+def fmt_date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "dd.MM.yyyy")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+def fmt_datetime(value) -> str:
+    return format_datetime(value, "dd.MM.yyyy HH:mm") if value else ""
+
+
+def fmt_number(value) -> str:
+    return format_decimal(value) if value is not None else ""
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, number=fmt_number)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {
+            "nav": nav_for(current_user),
+            "current_locale": str(get_locale()),
+            "languages": current_app.config["LANGUAGES"],
+            "role_label": role_label,
+        }
+
+
+def role_label(role: str) -> str:
+    return {
+        "animator": _("Animator/ka"),
+        "coordinator": _("Koordynator/ka"),
+        "reviewer": _("Oceniający/a"),
+        "city": _("Urząd Miasta"),
+        "admin": _("Administrator/ka"),
+    }.get(role, role)

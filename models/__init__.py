@@ -1,0 +1,18 @@
+"""Animo's data model: the `db` object, every model, and the named queries.
+
+A leaf package: it imports nothing from `app/` or `views/`, so CLI scripts, the
+benchmark and tests can use the models without building an application.
+"""
+from models.base import db, utcnow
+from models.geo import Centre, CentreKind, Neighbourhood
+from models.user import LoginAttempt, Role, User, UserSession, user_neighbourhood
+from models.audit import AuditEvent, record_audit
+from models.scoping import Scope, personal_data_scope, team_scope
+
+__all__ = [
+    "db", "utcnow",
+    "Centre", "CentreKind", "Neighbourhood",
+    "LoginAttempt", "Role", "User", "UserSession", "user_neighbourhood",
+    "AuditEvent", "record_audit",
+    "Scope", "personal_data_scope", "team_scope",
+]

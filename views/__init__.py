@@ -1,0 +1,1 @@
+"""One blueprint per area; handlers stay thin and leave queries to `models`."""

@@ -1,0 +1,259 @@
+"""Administration: accounts (admins: all; coordinators: their centre's team), centres, the audit trail."""
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.forms import choices
+from app.forms.admin import ROLE_LABELS, CentreForm, NewUserForm, PasswordResetForm, UserForm
+from app.htmx import render
+from app.params import int_arg
+from app.sessions import client_ip, roles_required
+from models import Centre, CentreKind, Neighbourhood, Role, User, UserSession, db, record_audit
+from models.queries import audit_page, get_team_member, team_members
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+STAFF_MANAGERS = (Role.admin.value, Role.coordinator.value)
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+def _is_admin() -> bool:
+    return current_user.role == Role.admin.value
+
+
+def _fill_user_choices(form: UserForm) -> None:
+    """Offer only what the editor may grant: a coordinator stays inside their own centre."""
+    neighbourhoods = Neighbourhood.all_by_name()
+    if _is_admin():
+        form.role.choices = choices(ROLE_LABELS)
+        form.centre_id.choices = choices([(0, _("— brak —"))] + [(c.id, c.name) for c in Centre.all_by_name()])
+        form.neighbourhood_ids.choices = choices((n.id, n.name) for n in neighbourhoods)
+        return
+    centre = current_user.centre
+    allowed = {Role.animator.value, Role.coordinator.value}
+    if centre.is_regranting:
+        allowed.add(Role.reviewer.value)
+    form.role.choices = choices((v, label) for v, label in ROLE_LABELS if v in allowed)
+    form.centre_id.choices = choices([(centre.id, centre.name)])
+    if centre.kind == CentreKind.neighbourhood.value:
+        neighbourhoods = [n for n in neighbourhoods if n.id == centre.neighbourhood_id]
+    form.neighbourhood_ids.choices = choices((n.id, n.name) for n in neighbourhoods)
+
+
+def _apply_user_form(form: UserForm, user: User) -> None:
+    user.email = form.email.data.strip().lower()
+    user.name = form.name.data.strip()
+    user.role = form.role.data
+    # Coordinators cannot move anyone out of their centre, whatever the request says.
+    user.centre_id = (form.centre_id.data or None) if _is_admin() else current_user.centre_id
+    ids = set(form.neighbourhood_ids.data or []) if user.role == Role.animator.value else set()
+    user.neighbourhoods = db.session.scalars(select(Neighbourhood).where(Neighbourhood.id.in_(ids))).all() if ids else []
+
+
+def _email_taken(email: str, except_id: int | None = None) -> bool:
+    other = User.by_email(email)
+    return other is not None and other.id != except_id
+
+
+@bp.route("/users")
+@roles_required(*STAFF_MANAGERS)
+def users():
+    """Accounts the signed-in user may manage."""
+    return render("admin/users.html", users=team_members(current_user))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(*STAFF_MANAGERS)
+def user_new():
+    """Create an account with a starting password to hand over in person."""
+    form = NewUserForm()
+    _fill_user_choices(form)
+    if request.method == "GET" and not _is_admin():
+        form.centre_id.data = current_user.centre_id
+        form.role.data = Role.animator.value
+    if request.method == "POST":
+        if form.validate():
+            if _email_taken(form.email.data):
+                form.email.errors.append(_("Konto z tym adresem e-mail już istnieje."))
+            else:
+                user = User(password_hash="")
+                _apply_user_form(form, user)
+                user.active = form.active.data
+                user.set_password(form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
+                db.session.add(user)
+                db.session.flush()
+                record_audit("user_created", user_id=current_user.id, object_type="user", object_id=user.id,
+                             ip=client_ip(), role=user.role)
+                db.session.commit()
+                flash(_("Konto utworzone."), "success")
+                return redirect(url_for("admin.users"), 303)
+        return render("admin/user_form.html", form=form, user=None, status=422)
+    return render("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(*STAFF_MANAGERS)
+def user_edit(user_id: int):
+    """Edit an account: name, role, osiedla, active. Deactivation ends its sessions."""
+    user = get_team_member(current_user, user_id)
+    if user is None:
+        abort(404)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    _fill_user_choices(form)
+    if request.method == "GET":
+        form.centre_id.data = user.centre_id or 0
+        form.neighbourhood_ids.data = list(user.neighbourhood_ids)
+        form.version.data = str(user.version)
+        return render("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm())
+    if not form.validate():
+        return render("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm(), status=422)
+    if form.version.data != str(user.version):
+        return _user_conflict(form, user)
+    if _email_taken(form.email.data, user.id):
+        form.email.errors.append(_("Konto z tym adresem e-mail już istnieje."))
+        return render("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm(), status=422)
+    if user.id == current_user.id and (not form.active.data or form.role.data != user.role):
+        form.form_errors.append(_("Nie możesz zmienić roli ani zablokować własnego konta."))
+        return render("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm(), status=422)
+    was_active = user.active
+    _apply_user_form(form, user)
+    user.active = form.active.data
+    if was_active and not user.active:
+        UserSession.revoke_all(user.id)
+    record_audit("user_updated", user_id=current_user.id, object_type="user", object_id=user.id, ip=client_ip(),
+                 fields=sorted(f.name for f in form if f.name not in ("csrf_token", "version")),
+                 deactivated=was_active and not user.active)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return _user_conflict(form, db.session.get(User, user_id))
+    flash(_("Zmiany zapisane."), "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+def _user_conflict(form: UserForm, current: User):
+    """409: somebody saved first. Show their values, keep this user's input on screen."""
+    form.version.data = str(current.version)
+    form.form_errors.append(_("Ktoś inny zapisał zmiany w tym koncie, zanim zapisałeś/aś swoje. "
+                              "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
+    current_values = [
+        (_("E-mail"), current.email), (_("Imię i nazwisko"), current.name),
+        (_("Rola"), current.role), (_("Aktywne"), _("tak") if current.active else _("nie")),
+    ]
+    return render("admin/user_form.html", form=form, user=current, reset_form=PasswordResetForm(),
+                  current_values=current_values, status=409)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@roles_required(*STAFF_MANAGERS)
+def user_password(user_id: int):
+    """Set a new password for someone who lost theirs; their sessions end."""
+    user = get_team_member(current_user, user_id)
+    if user is None:
+        abort(404)
+    reset_form = PasswordResetForm()
+    if not reset_form.validate():
+        form = UserForm(obj=user)
+        _fill_user_choices(form)
+        form.version.data = str(user.version)
+        return render("admin/user_form.html", form=form, user=user, reset_form=reset_form, status=422)
+    user.set_password(reset_form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
+    UserSession.revoke_all(user.id)
+    record_audit("password_reset", user_id=current_user.id, object_type="user", object_id=user.id, ip=client_ip())
+    db.session.commit()
+    flash(_("Hasło ustawione. Wszystkie sesje tego konta zostały zakończone."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id), 303)
+
+
+# --- centres --------------------------------------------------------------------------------
+
+def _fill_centre_choices(form: CentreForm) -> None:
+    form.neighbourhood_id.choices = choices([(0, _("— całe miasto —"))] + [(n.id, n.name) for n in Neighbourhood.all_by_name()])
+
+
+@bp.route("/centres")
+@roles_required(Role.admin.value)
+def centres():
+    """Every centre (CIL), its kind, osiedle and operator."""
+    return render("admin/centres.html", centres=Centre.all_by_name())
+
+
+@bp.route("/centres/new", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def centre_new():
+    """Register a centre."""
+    form = CentreForm()
+    _fill_centre_choices(form)
+    if request.method == "POST":
+        if form.validate():
+            if db.session.scalar(select(Centre).where(Centre.slug == form.slug.data)):
+                form.slug.errors.append(_("Ten skrót jest już zajęty."))
+            else:
+                centre = Centre()
+                _apply_centre_form(form, centre)
+                db.session.add(centre)
+                db.session.flush()
+                record_audit("centre_created", user_id=current_user.id, object_type="centre", object_id=centre.id,
+                             ip=client_ip())
+                db.session.commit()
+                flash(_("Centrum dodane."), "success")
+                return redirect(url_for("admin.centres"), 303)
+        return render("admin/centre_form.html", form=form, centre=None, status=422)
+    return render("admin/centre_form.html", form=form, centre=None)
+
+
+def _apply_centre_form(form: CentreForm, centre: Centre) -> None:
+    centre.name = form.name.data.strip()
+    centre.slug = form.slug.data
+    centre.kind = form.kind.data
+    centre.operator = form.operator.data.strip()
+    centre.neighbourhood_id = form.neighbourhood_id.data or None
+    centre.active = form.active.data
+
+
+@bp.route("/centres/<int:centre_id>", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def centre_edit(centre_id: int):
+    """Edit a centre."""
+    centre = db.session.get(Centre, centre_id) or abort(404)
+    form = CentreForm(obj=centre if request.method == "GET" else None)
+    _fill_centre_choices(form)
+    if request.method == "GET":
+        form.neighbourhood_id.data = centre.neighbourhood_id or 0
+        form.version.data = str(centre.version)
+        return render("admin/centre_form.html", form=form, centre=centre)
+    if not form.validate():
+        return render("admin/centre_form.html", form=form, centre=centre, status=422)
+    clash = db.session.scalar(select(Centre).where(Centre.slug == form.slug.data, Centre.id != centre.id))
+    if clash:
+        form.slug.errors.append(_("Ten skrót jest już zajęty."))
+        return render("admin/centre_form.html", form=form, centre=centre, status=422)
+    if form.version.data != str(centre.version):
+        form.version.data = str(centre.version)
+        form.form_errors.append(_("Ktoś inny zapisał zmiany w tym centrum. Aktualna nazwa: %(name)s. "
+                                  "Twoje zmiany są nadal w formularzu.", name=centre.name))
+        return render("admin/centre_form.html", form=form, centre=centre, status=409)
+    _apply_centre_form(form, centre)
+    record_audit("centre_updated", user_id=current_user.id, object_type="centre", object_id=centre.id, ip=client_ip())
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        abort(409)
+    flash(_("Zmiany zapisane."), "success")
+    return redirect(url_for("admin.centres"), 303)
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+@bp.route("/audit")
+@roles_required(Role.admin.value)
+def audit():
+    """The audit trail, newest first."""
+    page = int_arg("page", 1)
+    events, has_next = audit_page(page, current_app.config["PER_PAGE"])
+    return render("admin/audit.html", events=events, page=page, has_next=has_next)
