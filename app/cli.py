@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
@@ -33,6 +34,7 @@ def load_neighbourhoods() -> int:
 
 
 @click.command("seed-neighbourhoods")
+@with_appcontext
 def seed_neighbourhoods():
     """Load Poznań's 42 osiedla (idempotent)."""
     added = load_neighbourhoods()
@@ -41,6 +43,7 @@ def seed_neighbourhoods():
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--scale", type=click.Choice(["small", "city"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
 def demo_data(scale: str, seed: int):
@@ -56,6 +59,7 @@ def demo_data(scale: str, seed: int):
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins_cmd():
     """Print each demo login on its own line."""
     from app import demo
@@ -72,6 +76,7 @@ def _read_password() -> str:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", default=None, help="Display name (defaults to the part of the e-mail before @).")
@@ -117,6 +122,7 @@ def create_user(email, role, name, centre_slug, hood_slugs):
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup(path: Path):
     """Copy the SQLite database to PATH, consistently, while the application runs."""

@@ -39,6 +39,7 @@ def init_app(app) -> None:
             "current_locale": str(get_locale()),
             "languages": current_app.config["LANGUAGES"],
             "role_label": role_label,
+            "audit_label": audit_label,
         }
 
 
@@ -50,3 +51,20 @@ def role_label(role: str) -> str:
         "city": _("Urząd Miasta"),
         "admin": _("Administrator/ka"),
     }.get(role, role)
+
+
+def audit_label(action: str) -> str:
+    """A readable name for an audit action code; unknown codes are shown as they are."""
+    return {
+        "login": _("logowanie"),
+        "login_failed": _("nieudane logowanie"),
+        "login_throttled": _("logowanie zablokowane (zbyt wiele prób)"),
+        "logout": _("wylogowanie"),
+        "access_denied": _("odmowa dostępu"),
+        "password_changed": _("zmiana własnego hasła"),
+        "password_reset": _("ustawienie hasła przez koordynatora/admina"),
+        "user_created": _("utworzenie konta"),
+        "user_updated": _("zmiana konta"),
+        "centre_created": _("utworzenie centrum"),
+        "centre_updated": _("zmiana centrum"),
+    }.get(action, action)

@@ -10,6 +10,7 @@ from app.forms.admin import ROLE_LABELS, CentreForm, NewUserForm, PasswordResetF
 from app.htmx import render
 from app.params import int_arg
 from app.sessions import client_ip, roles_required
+from app.templating import role_label
 from models import Centre, CentreKind, Neighbourhood, Role, User, UserSession, db, record_audit
 from models.queries import audit_page, get_team_member, team_members
 
@@ -142,7 +143,7 @@ def _user_conflict(form: UserForm, current: User):
                               "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
     current_values = [
         (_("E-mail"), current.email), (_("Imię i nazwisko"), current.name),
-        (_("Rola"), current.role), (_("Aktywne"), _("tak") if current.active else _("nie")),
+        (_("Rola"), role_label(current.role)), (_("Aktywne"), _("tak") if current.active else _("nie")),
     ]
     return render("admin/user_form.html", form=form, user=current, reset_form=PasswordResetForm(),
                   current_values=current_values, status=409)

@@ -36,7 +36,8 @@ def login():
             record_audit("login_throttled", ip=ip)
             db.session.commit()
             form.form_errors.append(
-                _("Zbyt wiele nieudanych prób logowania. Odczekaj 15 minut i spróbuj ponownie."))
+                _("Zbyt wiele nieudanych prób logowania. Odczekaj %(n)d minut i spróbuj ponownie.",
+                  n=cfg["LOGIN_FAILURE_WINDOW"].seconds // 60))
             return render("auth/login.html", form=form, status=429)
         if form.validate():
             user = User.by_email(email)

@@ -1,0 +1,127 @@
+"""Every route, tried by every role and with ids outside the user's scope.
+
+The table below must name every rule in `app.url_map`: a new route without a row fails
+`test_every_route_is_in_the_matrix`, so nobody adds a page without deciding who may see it.
+"""
+import pytest
+
+ROLES = ["anon", "animator@wilda", "coordinator@wilda", "reviewer@regranting", "city", "admin"]
+SIGNED_IN = 200
+LOGIN = 302  # redirect to /login
+
+# rule -> {role: expected GET status}; ids in the rule are filled by ID_RESOLVERS ("own" scope).
+GET_MATRIX = {
+    "/login": {"anon": 200, "*": 302},
+    "/": {"anon": LOGIN, "*": 200},
+    "/healthz": {"*": 200},
+    "/account/password": {"anon": LOGIN, "*": 200},
+    "/admin/users": {"anon": LOGIN, "coordinator@wilda": 200, "admin": 200, "*": 403},
+    "/admin/users/new": {"anon": LOGIN, "coordinator@wilda": 200, "admin": 200, "*": 403},
+    "/admin/users/<int:user_id>": {"anon": LOGIN, "coordinator@wilda": 200, "admin": 200, "*": 403},
+    "/admin/centres": {"anon": LOGIN, "admin": 200, "*": 403},
+    "/admin/centres/new": {"anon": LOGIN, "admin": 200, "*": 403},
+    "/admin/centres/<int:centre_id>": {"anon": LOGIN, "admin": 200, "*": 403},
+    "/admin/audit": {"anon": LOGIN, "admin": 200, "*": 403},
+    "/static/<path:filename>": {"*": 200},
+}
+# Write-only rules: POST with no body. Anonymous users are sent to /login (or get a 4xx),
+# unauthorised roles 403, authorised ones a validation answer (422) or a redirect (303).
+POST_MATRIX = {
+    "/login": {"*": 422},
+    "/logout": {"*": 303},
+    "/language": {"*": 303},
+    "/account/password": {"anon": LOGIN, "*": 422},
+    "/admin/users/new": {"anon": LOGIN, "coordinator@wilda": 422, "admin": 422, "*": 403},
+    "/admin/users/<int:user_id>": {"anon": LOGIN, "coordinator@wilda": 422, "admin": 422, "*": 403},
+    "/admin/users/<int:user_id>/password": {"anon": LOGIN, "coordinator@wilda": 422, "admin": 422, "*": 403},
+    "/admin/centres/new": {"anon": LOGIN, "admin": 422, "*": 403},
+    "/admin/centres/<int:centre_id>": {"anon": LOGIN, "admin": 422, "*": 403},
+}
+# For the roles that may open a record: an id outside their scope must be a 404.
+OUT_OF_SCOPE = {
+    "/admin/users/<int:user_id>": {"coordinator@wilda": 404},
+    "/admin/users/<int:user_id>/password": {"coordinator@wilda": 404},
+}
+
+
+def own_ids(world):
+    return {"user_id": world.users["animator@wilda"], "centre_id": world.centres["wilda"],
+            "filename": "css/animo.css"}
+
+
+def foreign_ids(world):
+    return {"user_id": world.users["animator@rataje"], "centre_id": world.centres["rataje"],
+            "filename": "css/animo.css"}
+
+
+def build(rule: str, ids: dict) -> str:
+    import re
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+def expected(table: dict, role: str):
+    return table.get(role, table.get("*"))
+
+
+def test_every_route_is_in_the_matrix(app):
+    missing = []
+    for rule in app.url_map.iter_rules():
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        if "GET" in methods and rule.rule not in GET_MATRIX:
+            missing.append(f"GET {rule.rule}")
+        for m in methods - {"GET"}:
+            if rule.rule not in POST_MATRIX:
+                missing.append(f"{m} {rule.rule}")
+    assert not missing, f"routes missing from the role matrix: {missing}"
+
+
+def _client_for(app, role):
+    from tests.conftest import PASSWORD
+    from models import User, db
+
+    client = app.test_client()
+    if role != "anon":
+        with app.app_context():
+            email = db.session.get(User, app.world.users[role]).email
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_get_matrix(app, role):
+    client = _client_for(app, role)
+    failures = []
+    for rule, table in GET_MATRIX.items():
+        path = build(rule, own_ids(app.world))
+        status = client.get(path).status_code
+        if status != expected(table, role):
+            failures.append(f"GET {path}: {status}, expected {expected(table, role)}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_matrix(app, role):
+    failures = []
+    for rule, table in POST_MATRIX.items():
+        client = _client_for(app, role)  # fresh: /logout would end the session
+        path = build(rule, own_ids(app.world))
+        status = client.post(path, data={}).status_code
+        if status != expected(table, role):
+            failures.append(f"POST {path}: {status}, expected {expected(table, role)}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("rule", sorted(OUT_OF_SCOPE))
+def test_out_of_scope_ids_are_not_found(app, rule):
+    for role, status in OUT_OF_SCOPE[rule].items():
+        client = _client_for(app, role)
+        path = build(rule, foreign_ids(app.world))
+        assert client.get(path).status_code in (status, 405)
+        assert client.post(path, data={}).status_code == status
+
+
+def test_nonexistent_ids_are_not_found(app):
+    client = _client_for(app, "admin")
+    assert client.get("/admin/users/999999").status_code == 404
+    assert client.get("/admin/centres/999999").status_code == 404
