@@ -6,9 +6,20 @@ from tests.conftest import BASE_CONFIG
 
 
 def test_secret_key_is_required(monkeypatch, tmp_path):
+    from flask import Flask
+
+    from app.config import load_config
+
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    bare = Flask("animo-test", instance_path=str(tmp_path), instance_relative_config=True)  # no instance/config.py
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3"})
+        load_config(bare, {"TESTING": True})
+    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-instance'\n")
+    load_config(bare, {"TESTING": True})
+    assert bare.config["SECRET_KEY"] == "from-instance"
+    monkeypatch.setenv("SECRET_KEY", "from-environment")
+    load_config(bare, {"TESTING": True})
+    assert bare.config["SECRET_KEY"] == "from-environment"
 
 
 def test_database_url_from_environment(monkeypatch):
