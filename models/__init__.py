@@ -8,6 +8,10 @@ from models.geo import Centre, CentreKind, Neighbourhood
 from models.user import LoginAttempt, Role, User, UserSession, user_neighbourhood
 from models.audit import AuditEvent, record_audit
 from models.scoping import Scope, personal_data_scope, team_scope
+from models.resident import (AgeGroup, Channel, Consent, ConsentMethod, ConsentPurpose, Interaction, Resident,
+                             ResidentTag, Rung, RUNG_ORDER, TagKind)
+from models.group import Goal, GoalStatus, Group, GroupStatus, MemberRole, Membership, Stage, StageChange, STAGE_ORDER
+from models.meeting import Attendance, Commitment, CommitmentStatus, Meeting, MeetingKind, meeting_animator
 
 __all__ = [
     "db", "utcnow",
@@ -15,4 +19,8 @@ __all__ = [
     "LoginAttempt", "Role", "User", "UserSession", "user_neighbourhood",
     "AuditEvent", "record_audit",
     "Scope", "personal_data_scope", "team_scope",
+    "AgeGroup", "Channel", "Consent", "ConsentMethod", "ConsentPurpose", "Interaction", "Resident", "ResidentTag",
+    "Rung", "RUNG_ORDER", "TagKind",
+    "Goal", "GoalStatus", "Group", "GroupStatus", "MemberRole", "Membership", "Stage", "StageChange", "STAGE_ORDER",
+    "Attendance", "Commitment", "CommitmentStatus", "Meeting", "MeetingKind", "meeting_animator",
 ]

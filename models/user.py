@@ -47,6 +47,8 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # sha256 of the personal token in the iCalendar feed URL; None when revoked or never made.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     centre: Mapped[Centre | None] = relationship(lazy="joined")
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(

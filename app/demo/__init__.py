@@ -5,7 +5,8 @@ every role, and, as areas land, realistic Polish residents, groups and meetings.
 `city`: city scale for `make bench`: 12 centres across Poznań's 42 osiedla.
 """
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
@@ -65,8 +66,7 @@ def generate(scale: str = "small", seed: int = 2026, password_method: str = "scr
     ctx = DemoContext(rng=rng, hoods=hoods, password_hash=_hasher(password_method))
     _centres_and_staff(ctx, scale)
     db.session.commit()
-    # Later areas add their steps here: residents, groups, meetings, ...
-    for step in STEPS:
+    for step in steps():
         step(ctx, scale)
         db.session.commit()
     return ctx.logins
@@ -74,15 +74,15 @@ def generate(scale: str = "small", seed: int = 2026, password_method: str = "scr
 
 @dataclass
 class DemoContext:
+    """What one step leaves for the next: centres, staff, residents, groups, ..."""
     rng: random.Random
     hoods: dict
-    password_hash: object
-    logins: list = None
-    centres: list = None
-
-    def __post_init__(self):
-        self.logins = []
-        self.centres = []
+    password_hash: str
+    today: date = field(default_factory=date.today)
+    logins: list = field(default_factory=list)
+    centres: list = field(default_factory=list)
+    staff: dict = field(default_factory=dict)  # centre id -> {"coordinator": id, "animators": [(id, [hood ids])]}
+    residents: list = field(default_factory=list)  # (id, centre id, hood id, age group, animator id)
 
 
 def _hasher(method: str):
@@ -92,7 +92,18 @@ def _hasher(method: str):
     return probe.password_hash
 
 
-STEPS: list = []
+def steps() -> list:
+    """The generator's steps after centres and staff, in order. Each area adds its own."""
+    from app.demo import residents
+
+    return [residents.generate, refresh_ladder]
+
+
+def refresh_ladder(ctx, scale: str) -> None:
+    """Last: derive every resident's rung on the engagement ladder from what was generated."""
+    from models import ladder
+
+    ladder.refresh_all(ctx.today)
 
 
 def _add_user(ctx: DemoContext, email: str, name: str, role: str, centre: Centre | None, hoods=()) -> User:
@@ -114,9 +125,11 @@ def _centres_and_staff(ctx: DemoContext, scale: str) -> None:
         centre = Centre(slug=slug, name=name, kind=kind, operator=operator,
                         neighbourhood=ctx.hoods[hood] if hood else None)
         db.session.add(centre)
+        db.session.flush()
         ctx.centres.append(centre)
         short = slug.removeprefix("cil-")
-        _add_user(ctx, f"koordynator.{short}@{DEMO_DOMAIN}", person_name(rng), "coordinator", centre)
+        coordinator = _add_user(ctx, f"koordynator.{short}@{DEMO_DOMAIN}", person_name(rng), "coordinator", centre)
+        team = ctx.staff[centre.id] = {"coordinator": None, "animators": []}
         for i in range(animators_per_centre):
             if hood:
                 assigned = [ctx.hoods[hood]]
@@ -126,7 +139,12 @@ def _centres_and_staff(ctx: DemoContext, scale: str) -> None:
                 assigned = (everywhere[i::animators_per_centre] if scale == "city"
                             else sorted(rng.sample(everywhere, 3), key=lambda n: n.slug))
             suffix = "" if animators_per_centre == 1 else str(i + 1)
-            _add_user(ctx, f"animator{suffix}.{short}@{DEMO_DOMAIN}", person_name(rng), "animator", centre, assigned)
+            animator = _add_user(ctx, f"animator{suffix}.{short}@{DEMO_DOMAIN}", person_name(rng), "animator", centre,
+                                 assigned)
+            db.session.flush()
+            team["animators"].append((animator.id, [h.id for h in assigned]))
+        db.session.flush()
+        team["coordinator"] = coordinator.id
         if kind == "regranting":
             _add_user(ctx, f"oceniajacy.{short}@{DEMO_DOMAIN}", person_name(rng), "reviewer", centre)
     _add_user(ctx, f"miasto@{DEMO_DOMAIN}", "Wydział Zdrowia i Spraw Społecznych", "city", None)
