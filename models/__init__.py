@@ -12,6 +12,7 @@ from models.resident import (AgeGroup, Channel, Consent, ConsentMethod, ConsentP
                              ResidentTag, Rung, RUNG_ORDER, TagKind)
 from models.group import Goal, GoalStatus, Group, GroupStatus, MemberRole, Membership, Stage, StageChange, STAGE_ORDER
 from models.meeting import Attendance, Commitment, CommitmentStatus, Meeting, MeetingKind, meeting_animator
+from models import ladder, timeline
 
 __all__ = [
     "db", "utcnow",
@@ -23,4 +24,5 @@ __all__ = [
     "Rung", "RUNG_ORDER", "TagKind",
     "Goal", "GoalStatus", "Group", "GroupStatus", "MemberRole", "Membership", "Stage", "StageChange", "STAGE_ORDER",
     "Attendance", "Commitment", "CommitmentStatus", "Meeting", "MeetingKind", "meeting_animator",
+    "ladder", "timeline",
 ]
