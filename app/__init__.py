@@ -50,9 +50,9 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from views import admin, auth, main
+    from views import admin, auth, interactions, main, residents
 
-    for module in (auth, main, admin):
+    for module in (auth, main, admin, residents, interactions):
         app.register_blueprint(module.bp)
 
 

@@ -16,12 +16,17 @@ def wants_fragment() -> bool:
     )
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
-    """The whole page, or only `block` of it when htmx asks for a fragment."""
+def render(template: str, block: str | None = None, status: int = 200, message: str | None = None,
+           **context) -> Response:
+    """The whole page, or only `block` of it when htmx asks for a fragment.
+
+    `message` is announced in the status region: out of band with a fragment, flashed otherwise."""
     if block and wants_fragment():
         body = render_block(template, block, **context)
+        if message:
+            body += render_template("_macros/status_oob.html", message=message)
     else:
-        body = render_template(template, **context)
+        body = render_template(template, status_message=message, **context)
     resp = make_response(body, status)
     resp.headers["Vary"] = "HX-Request"
     return resp

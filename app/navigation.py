@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 # (endpoint, label, roles)
 NAV = [
     ("main.index", _l("Start"), {"animator", "coordinator", "reviewer", "city", "admin"}),
+    ("residents.index", _l("Mieszkańcy"), {"animator", "coordinator"}),
+    ("interactions.followups", _l("Następne kroki"), {"animator", "coordinator"}),
     ("admin.users", _l("Zespół"), {"coordinator"}),
     ("admin.users", _l("Użytkownicy"), {"admin"}),
     ("admin.centres", _l("Centra"), {"admin"}),

@@ -60,3 +60,40 @@ def create_from_quick_form(user, form, via: str = "form") -> Resident:
         last_name=form.last_name.data, description=form.description.data,
         phone=getattr(form.phone, "normalised", None), email=form.email.data,
         consents=form.given_consents(), consent_method=form.consent_method.data, via=via)
+
+
+def merge_residents(user, keep: Resident, other: Resident) -> None:
+    """Move everything about `other` to `keep`, fill `keep`'s empty fields, delete `other`.
+
+    Both are in the user's scope (the caller fetched them through it). Attendance and tags that
+    both records have are kept once."""
+    from sqlalchemy import delete, update
+
+    from models import Attendance, Commitment, Interaction, Membership
+
+    for field in ("first_name", "last_name", "description", "phone", "email", "street", "building", "age_group"):
+        if not getattr(keep, field) and getattr(other, field):
+            setattr(keep, field, getattr(other, field))
+    if other.notes:
+        keep.notes = "\n\n".join(n for n in (keep.notes, other.notes) if n)
+    db.session.flush()
+    for model in (Interaction, Commitment, Membership, Consent):
+        db.session.execute(update(model).where(model.resident_id == other.id).values(resident_id=keep.id))
+    # Tags and attendance are unique per person: move only what `keep` lacks.
+    keep_tags = {(t.kind, t.tag) for t in keep.tags}
+    for t in list(other.tags):
+        if (t.kind, t.tag) not in keep_tags:
+            keep.tags.append(ResidentTag(kind=t.kind, tag=t.tag))
+    kept_meetings = select(Attendance.meeting_id).where(Attendance.resident_id == keep.id)
+    db.session.execute(update(Attendance).where(Attendance.resident_id == other.id,
+                                                Attendance.meeting_id.not_in(kept_meetings))
+                       .values(resident_id=keep.id))
+    db.session.execute(delete(Attendance).where(Attendance.resident_id == other.id))
+    other_id = other.id
+    db.session.delete(other)
+    db.session.flush()
+    keep.updated_by_id = user.id
+    keep.refresh_search()
+    ladder.refresh([keep.id])
+    record_audit("resident_merged", user_id=user.id, object_type="resident", object_id=keep.id, ip=client_ip(),
+                 merged_id=other_id)

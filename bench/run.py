@@ -165,6 +165,8 @@ def measure_case(case: Case, city: Target, small: Target) -> dict:
         Check(f"SQL ≤ {MAX_STATEMENTS}", f"SQL {max(sql_small, sql_city)}", max(sql_small, sql_city) <= MAX_STATEMENTS),
         Check("same SQL count small/city", f"SQL {sql_small} small, {sql_city} city", sql_small == sql_city),
     ]
+    if case.p50_ms is not None:
+        checks.append(Check(f"p50 ≤ {case.p50_ms:g} ms", f"p50 {p50:.1f} ms", p50 <= case.p50_ms))
     if case.fragment:
         checks.append(Check(f"fragment ≤ {FRAGMENT_BYTES // KB} KB", f"fragment {len(body)} bytes",
                             len(body) <= FRAGMENT_BYTES))

@@ -1,4 +1,6 @@
 """Named queries about residents and contacts, always narrowed by the user's scope in SQL."""
+import re
+
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import selectinload
 
@@ -8,6 +10,7 @@ from models.scoping import personal_data_scope
 from models.text import words
 
 MAX_QUERY_WORDS = 8
+_PHONE_LIKE = re.compile(r"[\d\s+()./-]+")
 
 
 def scoped_residents(user) -> Select:
@@ -21,7 +24,10 @@ def search_condition(query: str):
 
     "lukasz kow" finds "Łukasz Kowalski": every word of the query must start a word of the record.
     Query words are [a-z0-9]+ after folding, so they are safe inside the FTS syntax."""
-    terms = words(query)[:MAX_QUERY_WORDS]
+    if _PHONE_LIKE.fullmatch(query or "") and any(c.isdigit() for c in query):
+        terms = ["".join(c for c in query if c.isdigit())]  # "601 999 888" is one number
+    else:
+        terms = words(query)[:MAX_QUERY_WORDS]
     if not terms:
         return None
     if db.engine.dialect.name == "sqlite":
@@ -49,4 +55,118 @@ def get_resident(user, resident_id: int, *, with_details: bool = False) -> Resid
     if with_details:
         stmt = stmt.options(selectinload(Resident.consents).selectinload(Consent.recorded_by),
                             selectinload(Resident.created_by), selectinload(Resident.updated_by))
+    return db.session.scalars(stmt).one_or_none()
+
+
+# --- the list --------------------------------------------------------------------------------
+
+def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None, tag: str | None = None,
+                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 50,
+                  now=None):
+    """One page of the resident list with its filters; returns (residents, has_next)."""
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.resident import ResidentTag
+
+    stmt = scoped_residents(user)
+    cond = search_condition(query) if query else None
+    if cond is not None:
+        stmt = stmt.where(cond)
+    if neighbourhood_id:
+        stmt = stmt.where(Resident.neighbourhood_id == neighbourhood_id)
+    if tag:
+        stmt = stmt.where(Resident.id.in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag)))
+    if rung:
+        stmt = stmt.where(Resident.rung == rung)
+    if no_contact_days:
+        cutoff = (now or utcnow()) - timedelta(days=no_contact_days)
+        stmt = stmt.where((Resident.last_contact_at.is_(None)) | (Resident.last_contact_at < cutoff))
+    stmt = (stmt.options(selectinload(Resident.neighbourhood), selectinload(Resident.tags))
+            .order_by(Resident.sort_name, Resident.id).limit(per_page + 1).offset((page - 1) * per_page))
+    rows = db.session.scalars(stmt).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+def tags_in_scope(user, limit: int = 200) -> list[str]:
+    """The most used tags among the residents the user may see, for the filter."""
+    from models.resident import ResidentTag
+
+    scoped_ids = scoped_residents(user).with_only_columns(Resident.id)
+    stmt = (select(ResidentTag.tag).where(ResidentTag.resident_id.in_(scoped_ids))
+            .group_by(ResidentTag.tag).order_by(func.count().desc(), ResidentTag.tag).limit(limit))
+    return sorted(db.session.scalars(stmt).all())
+
+
+# --- duplicates ----------------------------------------------------------------------------
+
+def possible_duplicates(user, *, first_name=None, last_name=None, description=None, phone=None, email=None,
+                        exclude_id: int | None = None, limit: int = 5) -> list[tuple[Resident, str]]:
+    """Residents in scope who may be the same person: same phone or e-mail, or a similar name
+    (diacritics ignored, a typo or two tolerated). Returns (resident, reason code) pairs."""
+    from difflib import SequenceMatcher
+
+    from models.text import fold
+
+    found: dict[int, tuple[Resident, str]] = {}
+    base = scoped_residents(user).options(selectinload(Resident.neighbourhood))
+    if exclude_id:
+        base = base.where(Resident.id != exclude_id)
+    exact = []
+    if phone:
+        exact.append((Resident.phone == phone, "phone"))
+    if email:
+        exact.append((Resident.email == email.strip().lower(), "email"))
+    for cond, reason in exact:
+        for r in db.session.scalars(base.where(cond).limit(limit)):
+            found.setdefault(r.id, (r, reason))
+    name = " ".join(p for p in (first_name, last_name) if p) or description or ""
+    target = " ".join(words(name))
+    if len(target) >= 3:
+        # Candidates share the first three letters of some word; similarity decides.
+        stems = sorted({w[:3] for w in words(name) if len(w) >= 3})[:4]
+        if stems:
+            if db.engine.dialect.name == "sqlite":
+                cond = Resident.id.in_(text("SELECT rowid FROM resident_fts WHERE resident_fts MATCH :dup_match")
+                                       .bindparams(dup_match=" OR ".join(f'"{s}"*' for s in stems)))
+            else:
+                cond = func.to_tsvector("simple", Resident.search_text).op("@@")(
+                    func.to_tsquery("simple", " | ".join(f"{s}:*" for s in stems)))
+            candidates = db.session.scalars(base.where(cond).order_by(Resident.id).limit(300)).all()
+            scored = []
+            for r in candidates:
+                their = " ".join(words(" ".join(p for p in (r.first_name, r.last_name) if p) or r.description or ""))
+                score = SequenceMatcher(None, target, their).ratio()
+                if score >= 0.78:
+                    scored.append((score, r))
+            for score, r in sorted(scored, key=lambda x: -x[0]):
+                found.setdefault(r.id, (r, "name"))
+    return list(found.values())[:limit]
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+def my_followups(user, today, horizon_days: int = 7):
+    """The user's open next steps due within `horizon_days` or overdue, oldest first, in scope."""
+    from datetime import timedelta
+
+    from models.resident import Interaction
+
+    stmt = (select(Interaction).join(Resident, Resident.id == Interaction.resident_id)
+            .where(Interaction.user_id == user.id, Interaction.follow_up_on.is_not(None),
+                   Interaction.follow_up_done_at.is_(None),
+                   Interaction.follow_up_on <= today + timedelta(days=horizon_days),
+                   Resident.anonymised_at.is_(None))
+            .where(personal_data_scope(user).where(Resident))
+            .options(selectinload(Interaction.resident).selectinload(Resident.neighbourhood))
+            .order_by(Interaction.follow_up_on, Interaction.id))
+    return db.session.scalars(stmt).all()
+
+
+def get_interaction(user, interaction_id: int):
+    from models.resident import Interaction
+
+    stmt = (select(Interaction).join(Resident, Resident.id == Interaction.resident_id)
+            .where(Interaction.id == interaction_id).where(personal_data_scope(user).where(Resident))
+            .options(selectinload(Interaction.resident)))
     return db.session.scalars(stmt).one_or_none()

@@ -94,9 +94,11 @@ class Resident(db.Model):
     centre: Mapped[Centre] = relationship(lazy="raise")
     neighbourhood: Mapped[Neighbourhood] = relationship(lazy="raise")
     tags: Mapped[list["ResidentTag"]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", lazy="raise", order_by="ResidentTag.tag")
+        back_populates="resident", cascade="all, delete-orphan", passive_deletes=True, lazy="raise",
+        order_by="ResidentTag.tag")
     consents: Mapped[list["Consent"]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", lazy="raise", order_by="Consent.id")
+        back_populates="resident", cascade="all, delete-orphan", passive_deletes=True, lazy="raise",
+        order_by="Consent.id")
     created_by = relationship("User", foreign_keys=[created_by_id], lazy="raise")
     updated_by = relationship("User", foreign_keys=[updated_by_id], lazy="raise")
 

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.conftest import PASSWORD, csrf_token_from
-from tests.test_routes_matrix import POST_MATRIX, build, own_ids
+from tests.test_routes_matrix import POST_MATRIX, build, ids_for, own_ids
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def _login(client, email):
 def test_every_write_without_token_is_400(csrf_app, auth):
     client = csrf_app.test_client()
     _login(client, auth.email("admin"))
+    ids = ids_for(csrf_app, own_ids)
     for rule in POST_MATRIX:
-        path = build(rule, own_ids(csrf_app.world))
+        path = build(rule, ids)
         r = client.post(path, data={})
         assert r.status_code == 400, path
         assert "Formularz wygasł" in r.get_data(as_text=True)

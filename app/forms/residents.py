@@ -95,9 +95,12 @@ class ResidentFieldsMixin:
     neighbourhood_id = SelectField(_l("Osiedle"), coerce=int,
                                    validators=[DataRequired(_l("Wybierz osiedle."))])
 
-    def validate_description(self, field):
-        if not ((self.first_name.data or "").strip() or (self.last_name.data or "").strip() or (field.data or "").strip()):
-            raise ValidationError(_l("Podaj imię, nazwisko albo opis osoby."))
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        named = any((f.data or "").strip() for f in (self.first_name, self.last_name, self.description))
+        if not named:
+            self.description.errors = [*self.description.errors, _l("Podaj imię, nazwisko albo opis osoby.")]
+        return ok and named
 
 
 class QuickResidentForm(ResidentFieldsMixin, FlaskForm):
