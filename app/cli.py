@@ -16,7 +16,7 @@ OSIEDLA_CSV = PROJECT_ROOT / "app" / "data" / "poznan_osiedla.csv"
 
 
 def init_app(app) -> None:
-    for command in (seed_neighbourhoods, demo_data, demo_logins_cmd, create_user, backup):
+    for command in (seed_neighbourhoods, demo_data, demo_logins_cmd, create_user, backup, recompute_ladder):
         app.cli.add_command(command)
 
 
@@ -147,3 +147,13 @@ def backup(path: Path):
     if ok != "ok":
         raise click.ClickException(f"The backup at {path} failed its integrity check: {ok}")
     click.echo(f"Backup written to {path} (integrity ok).")
+
+
+@click.command("recompute-ladder")
+@with_appcontext
+def recompute_ladder():
+    """Derive every resident's rung on the engagement ladder again (run nightly: "active" ages out)."""
+    from models import ladder
+
+    count = ladder.refresh_all()
+    click.echo(f"Ladder recomputed for {count} residents.")

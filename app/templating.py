@@ -2,25 +2,27 @@
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.labels import label
 from app.navigation import nav_for
+from app.timeutil import utc_to_local
 
 
 def fmt_date(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "dd.MM.yyyy")
+        return utc_to_local(value).strftime("%d.%m.%Y")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     return str(value)
 
 
 def fmt_datetime(value) -> str:
-    return format_datetime(value, "dd.MM.yyyy HH:mm") if value else ""
+    return utc_to_local(value).strftime("%d.%m.%Y %H:%M") if value else ""
 
 
 def fmt_number(value) -> str:
@@ -29,6 +31,7 @@ def fmt_number(value) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, number=fmt_number)
+    app.jinja_env.globals["label"] = label  # macros imported without context need it too
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

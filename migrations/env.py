@@ -37,7 +37,9 @@ target_db = current_app.extensions['migrate'].db
 
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave the full-text index (resident_fts and its shadow tables) to the migrations that made it."""
-    return not (type_ == "table" and name and "_fts" in name)
+    if type_ == "table" and name and "_fts" in name:
+        return False
+    return not (type_ == "index" and name == "ix_resident_search_tsv")
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:

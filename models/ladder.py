@@ -153,3 +153,25 @@ def refresh_all(today: date | None = None) -> int:
         refresh(ids[start:start + CHUNK * 4], today)
         db.session.commit()
     return len(ids)
+
+
+def standing_of(resident) -> Standing:
+    """The cached standing of a loaded resident (no query)."""
+    reason = json.loads(resident.rung_reason) if resident.rung_reason else {"code": "added", "since": None}
+    return Standing(resident.rung, reason, resident.rung_since, resident.last_contact_at)
+
+
+def note_contact(resident_id: int, at: datetime) -> None:
+    """A contact was logged: move last_contact_at forward, and turn "added" into "first contact".
+
+    Two statements instead of a full `refresh`: a contact changes nothing else on the ladder."""
+    table = Resident.__table__
+    db.session.execute(update(table).where(table.c.id == resident_id,
+                                           (table.c.last_contact_at.is_(None)) | (table.c.last_contact_at < at))
+                       .values(last_contact_at=at))
+    first = json.dumps({"code": "first_contact", "since": at.date()}, default=str, sort_keys=True)
+    added = table.c.rung_reason.is_(None) | table.c.rung_reason.like('%"added"%')
+    earlier = table.c.rung_since.is_(None) | (table.c.rung_since > at.date())  # a back-dated first contact
+    db.session.execute(update(table).where(table.c.id == resident_id, table.c.rung == Rung.known.value,
+                                           added | earlier)
+                       .values(rung_reason=first, rung_since=at.date()))

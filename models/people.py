@@ -2,7 +2,7 @@
 import re
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models.base import db
 from models.resident import Consent, Resident
@@ -51,17 +51,17 @@ def search_residents(user, query: str, limit: int = 10) -> list[Resident]:
 def get_resident(user, resident_id: int, *, with_details: bool = False) -> Resident | None:
     """One resident, only if in the user's scope (None: the view answers 404)."""
     stmt = personal_data_scope(user).apply(select(Resident).where(Resident.id == resident_id), Resident)
-    stmt = stmt.options(selectinload(Resident.neighbourhood), selectinload(Resident.tags))
+    stmt = stmt.options(joinedload(Resident.neighbourhood), selectinload(Resident.tags))
     if with_details:
-        stmt = stmt.options(selectinload(Resident.consents).selectinload(Consent.recorded_by),
-                            selectinload(Resident.created_by), selectinload(Resident.updated_by))
+        stmt = stmt.options(selectinload(Resident.consents).joinedload(Consent.recorded_by),
+                            joinedload(Resident.created_by), joinedload(Resident.updated_by))
     return db.session.scalars(stmt).one_or_none()
 
 
 # --- the list --------------------------------------------------------------------------------
 
 def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None, tag: str | None = None,
-                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 50,
+                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 25,
                   now=None):
     """One page of the resident list with its filters; returns (residents, has_next)."""
     from datetime import timedelta
@@ -86,16 +86,6 @@ def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None,
             .order_by(Resident.sort_name, Resident.id).limit(per_page + 1).offset((page - 1) * per_page))
     rows = db.session.scalars(stmt).all()
     return rows[:per_page], len(rows) > per_page
-
-
-def tags_in_scope(user, limit: int = 200) -> list[str]:
-    """The most used tags among the residents the user may see, for the filter."""
-    from models.resident import ResidentTag
-
-    scoped_ids = scoped_residents(user).with_only_columns(Resident.id)
-    stmt = (select(ResidentTag.tag).where(ResidentTag.resident_id.in_(scoped_ids))
-            .group_by(ResidentTag.tag).order_by(func.count().desc(), ResidentTag.tag).limit(limit))
-    return sorted(db.session.scalars(stmt).all())
 
 
 # --- duplicates ----------------------------------------------------------------------------
@@ -146,8 +136,10 @@ def possible_duplicates(user, *, first_name=None, last_name=None, description=No
 
 # --- follow-ups ------------------------------------------------------------------------------
 
-def my_followups(user, today, horizon_days: int = 7):
-    """The user's open next steps due within `horizon_days` or overdue, oldest first, in scope."""
+def my_followups(user, today, horizon_days: int = 7, limit: int = 40):
+    """The user's open next steps due within `horizon_days` or overdue, in scope: the most
+    urgent `limit` of them (today and the last weeks first, then the week ahead, then older
+    ones), and how many there are in all."""
     from datetime import timedelta
 
     from models.resident import Interaction
@@ -158,9 +150,10 @@ def my_followups(user, today, horizon_days: int = 7):
                    Interaction.follow_up_on <= today + timedelta(days=horizon_days),
                    Resident.anonymised_at.is_(None))
             .where(personal_data_scope(user).where(Resident))
-            .options(selectinload(Interaction.resident).selectinload(Resident.neighbourhood))
-            .order_by(Interaction.follow_up_on, Interaction.id))
-    return db.session.scalars(stmt).all()
+            .options(selectinload(Interaction.resident).selectinload(Resident.neighbourhood)))
+    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+    items = db.session.scalars(stmt.order_by(Interaction.follow_up_on.desc(), Interaction.id).limit(limit)).all()
+    return sorted(items, key=lambda i: (i.follow_up_on, i.id)), total
 
 
 def get_interaction(user, interaction_id: int):

@@ -12,14 +12,16 @@ from models.user import User
 def team_members(user):
     """The accounts `user` may manage (admins: everyone; coordinators: their centre)."""
     scope = team_scope(user)
-    stmt = scope.apply(select(User), User, neighbourhood_col=None).order_by(User.active.desc(), User.name)
+    stmt = (scope.apply(select(User), User, neighbourhood_col=None).options(selectinload(User.neighbourhoods))
+            .order_by(User.active.desc(), User.name))
     return db.session.scalars(stmt).unique().all()
 
 
 def get_team_member(user, user_id: int) -> User | None:
     """One account, only if `user` may manage it (None otherwise: the view answers 404)."""
     scope = team_scope(user)
-    stmt = scope.apply(select(User).where(User.id == user_id), User, neighbourhood_col=None)
+    stmt = scope.apply(select(User).where(User.id == user_id), User, neighbourhood_col=None).options(
+        selectinload(User.neighbourhoods))
     return db.session.scalars(stmt).unique().one_or_none()
 
 

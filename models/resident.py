@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
 from models.geo import Centre, Neighbourhood
-from models.text import fold
+from models.text import fold, words
 
 
 class AgeGroup(str, enum.Enum):
@@ -128,7 +128,9 @@ def search_fields(first_name, last_name, description, email, street, building, p
     digits = (phone or "").lstrip("+")
     local = digits[2:] if digits.startswith("48") else ""
     parts = [first_name, last_name, description, email, street, building, digits, local, " ".join(tags or [])]
-    search_text = " ".join(fold(p) for p in parts if p)
+    # Only [a-z0-9] words: SQLite's FTS5 and PostgreSQL's parser then split them the same way
+    # ("teo@example.org" is three words to both).
+    search_text = " ".join(w for p in parts if p for w in words(p))
     sort_name = fold(" ".join(p for p in (last_name, first_name, description) if p))[:200]
     return search_text, sort_name
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from models.base import db
 from models.resident import Interaction
@@ -59,7 +59,7 @@ def group_timeline(group_id: int, limit: int = 50) -> list[Entry]:
 def _interactions(resident_id: int, limit: int) -> list[Entry]:
     rows = db.session.scalars(
         select(Interaction).where(Interaction.resident_id == resident_id)
-        .options(selectinload(Interaction.user)).order_by(Interaction.occurred_at.desc()).limit(limit))
+        .options(joinedload(Interaction.user)).order_by(Interaction.occurred_at.desc()).limit(limit))
     return [Entry(at=i.occurred_at, kind="interaction", title=i.channel, detail=i.note,
                   actor=i.user.name if i.user else None,
                   extra={"concerns": i.concerns, "next_step": i.next_step, "follow_up_on": i.follow_up_on,

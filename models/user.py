@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, func, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, joinedload, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import db, utcnow
@@ -52,7 +52,9 @@ class User(db.Model):
 
     centre: Mapped[Centre | None] = relationship(lazy="joined")
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
-        secondary=user_neighbourhood, lazy="selectin", order_by=Neighbourhood.name
+        # Loaded with the signed-in user (UserSession.load_user) and by the team lists; other
+        # users (authors, animators present) do not drag their osiedla along.
+        secondary=user_neighbourhood, lazy="select", order_by=Neighbourhood.name
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -136,7 +138,7 @@ class UserSession(db.Model):
         if not token:
             return None
         row = db.session.scalar(
-            select(UserSession).where(
+            select(UserSession).options(joinedload(UserSession.user).selectinload(User.neighbourhoods)).where(
                 UserSession.token_hash == _hash_token(token),
                 UserSession.revoked_at.is_(None),
                 UserSession.created_at > utcnow() - max_age,

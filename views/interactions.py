@@ -55,7 +55,7 @@ def new():
         next_step=(form.next_step.data or "").strip() or None, follow_up_on=form.follow_up_on.data)
     db.session.add(interaction)
     db.session.flush()
-    ladder.refresh([resident.id])
+    ladder.note_contact(resident.id, occurred)
     record_audit("interaction_logged", user_id=current_user.id, object_type="resident", object_id=resident.id,
                  ip=client_ip(), interaction_id=interaction.id, channel=interaction.channel,
                  follow_up=bool(interaction.follow_up_on))
@@ -82,8 +82,8 @@ def new_person():
 def followups():
     """My next steps: overdue, today and the coming week."""
     today = today_local()
-    items = my_followups(current_user, today)
-    return render("interactions/followups.html", items=items, today=today)
+    items, total = my_followups(current_user, today)
+    return render("interactions/followups.html", items=items, total=total, today=today)
 
 
 @bp.route("/followups/<int:interaction_id>/done", methods=["POST"])

@@ -13,7 +13,7 @@ from app.people import create_from_quick_form, merge_residents, neighbourhood_ch
 from app.sessions import client_ip, roles_required
 from app.timeutil import today_local
 from models import Consent, Neighbourhood, ResidentTag, Role, RUNG_ORDER, db, ladder, record_audit, timeline
-from models.people import get_resident, possible_duplicates, resident_page, search_residents, tags_in_scope
+from models.people import get_resident, possible_duplicates, resident_page, search_residents
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -49,9 +49,8 @@ def index():
         current_user, query=filters["q"], neighbourhood_id=filters["neighbourhood"] or None,
         tag=filters["tag"] or None, rung=filters["rung"] or None, no_contact_days=filters["no_contact"] or None,
         page=page)
-    tags = [] if wants_fragment() else tags_in_scope(current_user)
     return render("residents/list.html", block="results", residents=residents, has_next=has_next, page=page,
-                  filters=filters, hoods=hoods, tags=tags)
+                  filters=filters, hoods=hoods)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -109,17 +108,20 @@ def show(resident_id: int):
     resident = _scoped_or_404(resident_id, with_details=True)
     record_audit("resident_viewed", user_id=current_user.id, object_type="resident", object_id=resident.id,
                  ip=client_ip())
-    db.session.commit()
-    return _page(resident)
+    response = _page(resident)
+    db.session.commit()  # after rendering, so that the commit does not expire what the page reads
+    return response
 
 
-def _page(resident, form=None, status=200, block=None, message=None, **extra):
-    standing = ladder.compute([resident.id], today_local())[resident.id]
-    if form is None:
+def _page(resident, form=None, status=200, block=None, message=None, editing=False, **extra):
+    """The resident's page, or one of its blocks. The rung is the cached one (kept in step on
+    every write, and nightly by `flask recompute-ladder` as "active" ages)."""
+    standing = ladder.standing_of(resident)
+    if form is None and editing:
         form = _edit_form(resident)
     return render("residents/detail.html", block=block, status=status, message=message, resident=resident,
-                  standing=standing, form=form, consent_form=ConsentForm(formdata=None),
-                  entries=timeline.resident_timeline(resident.id), **extra)
+                  standing=standing, form=form, consent_form=ConsentForm(formdata=None), editing=editing,
+                  entries=timeline.resident_timeline(resident.id) if block is None else [], **extra)
 
 
 def _edit_form(resident, formdata=None):

@@ -110,7 +110,7 @@ def generate(ctx, scale: str) -> None:
             if rng.random() < 0.2:
                 follow = at.date() + timedelta(days=rng.randrange(3, 30))
             done = None
-            if follow and follow < today - timedelta(days=3) and rng.random() < 0.7:
+            if follow and follow < today - timedelta(days=3) and rng.random() < 0.97:
                 done = datetime.combine(follow, time(12))
             interactions.append({
                 "id": iid, "resident_id": rid, "user_id": animator_id, "occurred_at": at,
