@@ -12,6 +12,8 @@ from models.resident import (AgeGroup, Channel, Consent, ConsentMethod, ConsentP
                              ResidentTag, Rung, RUNG_ORDER, TagKind)
 from models.group import Goal, GoalStatus, Group, GroupStatus, MemberRole, Membership, Stage, StageChange, STAGE_ORDER
 from models.meeting import Attendance, Commitment, CommitmentStatus, Meeting, MeetingKind, meeting_animator
+from models.diagnosis import (Cooperation, Finding, FindingKind, FindingSource, Partner, PartnerContact, PartnerKind,
+                              finding_group, finding_interaction, finding_meeting, partner_group, partner_meeting)
 from models import ladder, timeline
 
 __all__ = [
@@ -25,4 +27,6 @@ __all__ = [
     "Goal", "GoalStatus", "Group", "GroupStatus", "MemberRole", "Membership", "Stage", "StageChange", "STAGE_ORDER",
     "Attendance", "Commitment", "CommitmentStatus", "Meeting", "MeetingKind", "meeting_animator",
     "ladder", "timeline",
+    "Cooperation", "Finding", "FindingKind", "FindingSource", "Partner", "PartnerContact", "PartnerKind",
+    "finding_group", "finding_interaction", "finding_meeting", "partner_group", "partner_meeting",
 ]
