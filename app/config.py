@@ -58,6 +58,11 @@ class Defaults:
 
     PER_PAGE = 50
 
+    # RODO: residents with no activity for this long are listed for review (and anonymisation);
+    # data covered by a withdrawn consent is hidden at once and removed after the grace period.
+    RETENTION_MONTHS = 24
+    CONSENT_WITHDRAWAL_GRACE_DAYS = 30
+
 
 def load_config(app, test_config: dict | None = None) -> None:
     app.config.from_object(Defaults)

@@ -7,6 +7,7 @@ NAV = [
     ("residents.index", _l("Mieszkańcy"), {"animator", "coordinator"}),
     ("interactions.followups", _l("Następne kroki"), {"animator", "coordinator"}),
     ("admin.users", _l("Zespół"), {"coordinator"}),
+    ("privacy.retention", _l("Przegląd danych"), {"coordinator"}),
     ("admin.users", _l("Użytkownicy"), {"admin"}),
     ("admin.centres", _l("Centra"), {"admin"}),
     ("admin.audit", _l("Dziennik zdarzeń"), {"admin"}),

@@ -140,7 +140,9 @@ def refresh(resident_ids, today: date | None = None) -> None:
         return
     stmt = (update(Resident.__table__).where(Resident.__table__.c.id == bindparam("rid"))
             .values(rung=bindparam("rung"), rung_reason=bindparam("reason"), rung_since=bindparam("since"),
-                    last_contact_at=bindparam("last")))
+                    last_contact_at=bindparam("last"),
+                    # derived columns are not an edit of the record: keep its updated_at
+                    updated_at=Resident.__table__.c.updated_at))
     db.session.execute(stmt, [
         {"rid": rid, "rung": s.rung, "reason": s.reason_json, "since": s.since, "last": s.last_contact_at}
         for rid, s in standings.items()
@@ -168,10 +170,10 @@ def note_contact(resident_id: int, at: datetime) -> None:
     table = Resident.__table__
     db.session.execute(update(table).where(table.c.id == resident_id,
                                            (table.c.last_contact_at.is_(None)) | (table.c.last_contact_at < at))
-                       .values(last_contact_at=at))
+                       .values(last_contact_at=at, updated_at=table.c.updated_at))
     first = json.dumps({"code": "first_contact", "since": at.date()}, default=str, sort_keys=True)
     added = table.c.rung_reason.is_(None) | table.c.rung_reason.like('%"added"%')
     earlier = table.c.rung_since.is_(None) | (table.c.rung_since > at.date())  # a back-dated first contact
     db.session.execute(update(table).where(table.c.id == resident_id, table.c.rung == Rung.known.value,
                                            added | earlier)
-                       .values(rung_reason=first, rung_since=at.date()))
+                       .values(rung_reason=first, rung_since=at.date(), updated_at=table.c.updated_at))

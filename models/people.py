@@ -163,3 +163,80 @@ def get_interaction(user, interaction_id: int):
             .where(Interaction.id == interaction_id).where(personal_data_scope(user).where(Resident))
             .options(selectinload(Interaction.resident)))
     return db.session.scalars(stmt).one_or_none()
+
+
+# --- exports and retention -------------------------------------------------------------------
+
+def _consent_state(purpose: str):
+    """(active, withdrawn) SQL flags for a consent purpose, per resident row."""
+    from sqlalchemy import and_, exists
+
+    from models.resident import Consent
+
+    active = exists().where(and_(Consent.resident_id == Resident.id, Consent.purpose == purpose,
+                                 Consent.withdrawn_on.is_(None)))
+    withdrawn = exists().where(and_(Consent.resident_id == Resident.id, Consent.purpose == purpose,
+                                    Consent.withdrawn_on.is_not(None)))
+    return active, withdrawn
+
+
+def export_rows(scope, *, query: str = "", neighbourhood_id=None, tag=None, rung=None, no_contact_days=None):
+    """Every resident in `scope` (a Scope) as the list is filtered, as tuples, fetched in batches.
+
+    Contact data covered by a withdrawn consent (and no new one) is left out."""
+    from datetime import timedelta
+
+    from sqlalchemy import case
+
+    from models.base import utcnow
+    from models.geo import Neighbourhood
+    from models.resident import ResidentTag
+
+    phone_ok, phone_withdrawn = _consent_state("phone")
+    email_ok, email_withdrawn = _consent_state("email")
+    stmt = (scope.apply(select(Resident).where(Resident.anonymised_at.is_(None)), Resident)
+            .join(Neighbourhood, Neighbourhood.id == Resident.neighbourhood_id))
+    cond = search_condition(query) if query else None
+    if cond is not None:
+        stmt = stmt.where(cond)
+    if neighbourhood_id:
+        stmt = stmt.where(Resident.neighbourhood_id == neighbourhood_id)
+    if tag:
+        stmt = stmt.where(Resident.id.in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag)))
+    if rung:
+        stmt = stmt.where(Resident.rung == rung)
+    if no_contact_days:
+        cutoff = utcnow() - timedelta(days=no_contact_days)
+        stmt = stmt.where((Resident.last_contact_at.is_(None)) | (Resident.last_contact_at < cutoff))
+    tags = (select(func.group_concat(ResidentTag.tag) if db.engine.dialect.name == "sqlite"
+                   else func.string_agg(ResidentTag.tag, ","))
+            .where(ResidentTag.resident_id == Resident.id).scalar_subquery())
+    stmt = stmt.with_only_columns(
+        Resident.id, Resident.first_name, Resident.last_name, Resident.description, Neighbourhood.name,
+        case((phone_withdrawn & ~phone_ok, None), else_=Resident.phone), phone_ok,
+        case((email_withdrawn & ~email_ok, None), else_=Resident.email), email_ok,
+        Resident.street, Resident.building, Resident.age_group, Resident.rung, Resident.last_contact_at, tags,
+        Resident.created_at,
+    ).order_by(Resident.sort_name, Resident.id)
+    yield from db.session.execute(stmt.execution_options(yield_per=1000))
+
+
+def inactive_residents(user, months: int, limit: int = 200):
+    """Residents in scope with no activity (contact, meeting, commitment, change) for `months`."""
+    from datetime import timedelta
+
+    from models.base import utcnow
+    from models.meeting import Attendance, Commitment, Meeting
+
+    cutoff = utcnow() - timedelta(days=round(months * 30.44))
+    recent_meeting = (select(Attendance.resident_id).join(Meeting, Meeting.id == Attendance.meeting_id)
+                      .where(Meeting.starts_at >= cutoff))
+    recent_commitment = select(Commitment.resident_id).where(Commitment.created_at >= cutoff)
+    stmt = (scoped_residents(user)
+            .where((Resident.last_contact_at.is_(None)) | (Resident.last_contact_at < cutoff),
+                   Resident.updated_at < cutoff, Resident.created_at < cutoff,
+                   Resident.id.not_in(recent_meeting), Resident.id.not_in(recent_commitment))
+            .options(joinedload(Resident.neighbourhood))
+            .order_by(Resident.last_contact_at.is_not(None), Resident.last_contact_at, Resident.id))
+    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+    return db.session.scalars(stmt.limit(limit)).all(), total

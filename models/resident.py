@@ -106,6 +106,8 @@ class Resident(db.Model):
 
     @property
     def display_name(self) -> str:
+        if self.anonymised_at:
+            return "[usunięto]"
         name = " ".join(p for p in (self.first_name, self.last_name) if p)
         if name and self.description:
             return f"{name} ({self.description})"

@@ -33,6 +33,14 @@ GET_MATRIX = {
     "/residents/<int:resident_id>/merge": {"anon": LOGIN, "coordinator@wilda": 200, "*": 403},
     "/interactions/new": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
     "/followups": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
+    # RODO
+    "/residents/<int:resident_id>/data": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
+    "/residents/<int:resident_id>/data.json": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200,
+                                               "*": 403},
+    "/residents/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 200, "*": 403},
+    "/residents/export.<fmt>": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
+    "/privacy/retention": {"anon": LOGIN, "coordinator@wilda": 200, "*": 403},
+    "/privacy/clause": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "admin": 200, "*": 403},
 }
 # Write-only rules: POST with no body. Anonymous users are sent to /login (or get a 4xx),
 # unauthorised roles 403, authorised ones a validation answer (422) or a redirect (303).
@@ -58,6 +66,9 @@ POST_MATRIX = {
     # a follow-up belongs to the animator who logged it
     "/followups/<int:interaction_id>/done": {"anon": LOGIN, "animator@wilda": 303, "coordinator@wilda": 404,
                                              "*": 403},
+    "/residents/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
+    # one-step anonymisation from the retention list (the matrix's resident is erased: 303)
+    "/privacy/retention/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 303, "*": 403},
 }
 # For the roles that may open a record: an id outside their scope must be a 404.
 OUT_OF_SCOPE = {
@@ -70,6 +81,10 @@ OUT_OF_SCOPE = {
     "/residents/<int:resident_id>/consents/<int:consent_id>/withdraw": {"animator@wilda": 404,
                                                                         "coordinator@wilda": 404},
     "/followups/<int:interaction_id>/done": {"animator@wilda": 404, "coordinator@wilda": 404},
+    "/residents/<int:resident_id>/data": {"animator@wilda": 404, "coordinator@wilda": 404},
+    "/residents/<int:resident_id>/data.json": {"animator@wilda": 404, "coordinator@wilda": 404},
+    "/residents/<int:resident_id>/erase": {"coordinator@wilda": 404},
+    "/privacy/retention/<int:resident_id>/erase": {"coordinator@wilda": 404},
 }
 
 
@@ -91,12 +106,12 @@ def _records_of(world, centre: str, animator: str) -> dict:
 
 def own_ids(world):
     return {"user_id": world.users["animator@wilda"], "centre_id": world.centres["wilda"],
-            "filename": "css/animo.css", **_records_of(world, "wilda", "animator@wilda")}
+            "filename": "css/animo.css", "fmt": "csv", **_records_of(world, "wilda", "animator@wilda")}
 
 
 def foreign_ids(world):
     return {"user_id": world.users["animator@rataje"], "centre_id": world.centres["rataje"],
-            "filename": "css/animo.css", **_records_of(world, "rataje", "animator@rataje")}
+            "filename": "css/animo.css", "fmt": "csv", **_records_of(world, "rataje", "animator@rataje")}
 
 
 def ids_for(app, which) -> dict:

@@ -36,3 +36,8 @@
     if (e.detail.successful && e.detail.elt && e.detail.elt.classList) e.detail.elt.classList.remove("not-saved");
   });
 })();
+
+// Print buttons (no inline handlers: the CSP forbids them).
+document.addEventListener("click", function (e) {
+  if (e.target && e.target.classList && e.target.classList.contains("js-print")) window.print();
+});
