@@ -10,7 +10,7 @@ NAV = [
     ("privacy.retention", _l("Przegląd danych"), {"coordinator"}),
     ("admin.users", _l("Użytkownicy"), {"admin"}),
     ("admin.centres", _l("Centra"), {"admin"}),
-    ("admin.audit", _l("Dziennik zdarzeń"), {"admin"}),
+    ("admin.audit", _l("Dziennik zdarzeń"), {"admin", "coordinator"}),
 ]
 
 

@@ -221,7 +221,7 @@ def export_rows(scope, *, query: str = "", neighbourhood_id=None, tag=None, rung
     yield from db.session.execute(stmt.execution_options(yield_per=1000))
 
 
-def inactive_residents(user, months: int, limit: int = 200):
+def inactive_residents(user, months: int, limit: int = 200, only_id: int | None = None):
     """Residents in scope with no activity (contact, meeting, commitment, change) for `months`."""
     from datetime import timedelta
 
@@ -238,5 +238,12 @@ def inactive_residents(user, months: int, limit: int = 200):
                    Resident.id.not_in(recent_meeting), Resident.id.not_in(recent_commitment))
             .options(joinedload(Resident.neighbourhood))
             .order_by(Resident.last_contact_at.is_not(None), Resident.last_contact_at, Resident.id))
+    if only_id is not None:
+        return db.session.scalar(stmt.where(Resident.id == only_id).with_only_columns(Resident.id)) is not None
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
     return db.session.scalars(stmt.limit(limit)).all(), total
+
+
+def is_inactive(user, resident_id: int, months: int) -> bool:
+    """Is this resident on the retention list for `months`?"""
+    return inactive_residents(user, months, only_id=resident_id)

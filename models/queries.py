@@ -1,5 +1,5 @@
 """Named queries for the lists that templates loop over, with what they read loaded eagerly."""
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
 from models.audit import AuditEvent
@@ -47,9 +47,39 @@ def programme_overview() -> dict:
     }
 
 
-def audit_page(page: int, per_page: int):
-    """The newest audit events, with who did them."""
-    stmt = (select(AuditEvent).options(selectinload(AuditEvent.user))
-            .order_by(AuditEvent.id.desc()).limit(per_page + 1).offset((page - 1) * per_page))
-    rows = db.session.scalars(stmt).all()
+def audit_events(user, *, user_id=None, action=None, object_type=None, object_id=None, since=None, until=None):
+    """SELECT of audit events the user may read, filtered: admins all of them, coordinators the
+    events of their centre's staff (anonymous events such as failed sign-ins stay with admins)."""
+    stmt = select(AuditEvent)
+    if user.role != "admin":
+        staff = select(User.id).where(User.centre_id == user.centre_id)
+        stmt = stmt.where(AuditEvent.user_id.in_(staff)) if user.centre_id else stmt.where(false())
+    if user_id:
+        stmt = stmt.where(AuditEvent.user_id == user_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.at < until)
+    return stmt
+
+
+def audit_page(stmt, page: int, per_page: int):
+    """One page of `stmt`'s events, newest first, with who did them."""
+    rows = db.session.scalars(stmt.options(selectinload(AuditEvent.user))
+                              .order_by(AuditEvent.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)).all()
     return rows[:per_page], len(rows) > per_page
+
+
+def audit_filter_choices(user) -> tuple[list, list]:
+    """(users, actions) the audit filters offer to `user`."""
+    people = select(User.id, User.name).order_by(User.name)
+    if user.role != "admin":
+        people = people.where(User.centre_id == user.centre_id)
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return db.session.execute(people).all(), actions

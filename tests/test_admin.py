@@ -159,3 +159,33 @@ def test_audit_page_lists_events_without_passwords(client, auth):
     body = client.get("/admin/audit").get_data(as_text=True)
     assert "logowanie" in body
     assert "animo-demo" not in body
+
+
+def test_audit_viewer_filters_and_coordinator_scope(app, client, auth):
+    from tests.conftest import PASSWORD
+
+    rataje = app.test_client()
+    rataje.post("/login", data={"email": auth.email("animator@rataje"), "password": PASSWORD})
+    auth.login("coordinator@wilda")
+    body = client.get("/admin/audit").get_data(as_text=True)
+    assert "logowanie" in body
+    with app.app_context():
+        rataje_name = db.session.get(User, app.world.users["animator@rataje"]).name
+        wilda_id = app.world.users["coordinator@wilda"]
+    assert rataje_name not in body  # another centre's staff is not in a coordinator's trail
+    r = client.get(f"/admin/audit?user={wilda_id}&action=login&from=2020-01-01&to=2099-12-31")
+    assert r.status_code == 200 and "logowanie" in r.get_data(as_text=True)
+    assert client.get("/admin/audit?from=31.12.2026").status_code == 400
+
+
+def test_audit_export_is_itself_audited(app, client, auth):
+    import csv
+    import io
+
+    auth.login("admin")
+    r = client.get("/admin/audit/export.csv?action=login")
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "kiedy" and all(row[2] == "login" for row in rows[1:]) and len(rows) > 1
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
+        assert event.object_type == "audit_event"

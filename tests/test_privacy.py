@@ -124,7 +124,12 @@ def test_retention_review_and_one_step_erasure(app, client, auth):
     page = client.get("/privacy/retention?months=6").get_data(as_text=True)
     ids = [int(x) for x in re.findall(r'id="retention-(\d+)"', page)]
     assert ids
-    r = client.post(f"/privacy/retention/{ids[0]}/erase", headers={"HX-Request": "true"})
+    with app.app_context():
+        active = db.session.scalar(select(Resident.id).where(Resident.centre_id == app.world.centres["wilda"],
+                                                             Resident.id.not_in(ids)))
+    r = client.post(f"/privacy/retention/{active}/erase?months=6")
+    assert r.status_code == 422 and "dane nie zostały usunięte" in r.get_data(as_text=True)
+    r = client.post(f"/privacy/retention/{ids[0]}/erase?months=6", headers={"HX-Request": "true"})
     assert r.status_code == 200 and "Dane usunięte" in r.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Resident, ids[0]).anonymised_at is not None

@@ -21,7 +21,8 @@ GET_MATRIX = {
     "/admin/centres": {"anon": LOGIN, "admin": 200, "*": 403},
     "/admin/centres/new": {"anon": LOGIN, "admin": 200, "*": 403},
     "/admin/centres/<int:centre_id>": {"anon": LOGIN, "admin": 200, "*": 403},
-    "/admin/audit": {"anon": LOGIN, "admin": 200, "*": 403},
+    "/admin/audit": {"anon": LOGIN, "admin": 200, "coordinator@wilda": 200, "*": 403},
+    "/admin/audit/export.<fmt>": {"anon": LOGIN, "admin": 200, "coordinator@wilda": 200, "*": 403},
     "/static/<path:filename>": {"*": 200},
     # residents and contacts: animators and coordinators only
     "/residents": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
@@ -67,8 +68,8 @@ POST_MATRIX = {
     "/followups/<int:interaction_id>/done": {"anon": LOGIN, "animator@wilda": 303, "coordinator@wilda": 404,
                                              "*": 403},
     "/residents/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
-    # one-step anonymisation from the retention list (the matrix's resident is erased: 303)
-    "/privacy/retention/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 303, "*": 403},
+    # one-step anonymisation only for someone inactive for 24 months: the demo has nobody that old
+    "/privacy/retention/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
 }
 # For the roles that may open a record: an id outside their scope must be a 404.
 OUT_OF_SCOPE = {

@@ -12,7 +12,9 @@ from app.params import int_arg
 from app.sessions import client_ip, roles_required
 from app.templating import role_label
 from models import Centre, CentreKind, Neighbourhood, Role, User, UserSession, db, record_audit
-from models.queries import audit_page, get_team_member, team_members
+from app.exports import csv_response, xlsx_response
+from models import AuditEvent
+from models.queries import audit_events, audit_filter_choices, audit_page, get_team_member, team_members
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -252,9 +254,53 @@ def centre_edit(centre_id: int):
 # --- audit ----------------------------------------------------------------------------------
 
 @bp.route("/audit")
-@roles_required(Role.admin.value)
+@roles_required(Role.admin.value, Role.coordinator.value)
 def audit():
-    """The audit trail, newest first."""
+    """The audit trail, newest first, filtered by who, what, record and period; with downloads."""
+    filters, stmt = _audit_filters()
     page = int_arg("page", 1)
-    events, has_next = audit_page(page, current_app.config["PER_PAGE"])
-    return render("admin/audit.html", events=events, page=page, has_next=has_next)
+    events, has_next = audit_page(stmt, page, current_app.config["PER_PAGE"])
+    people, actions = audit_filter_choices(current_user)
+    return render("admin/audit.html", events=events, page=page, has_next=has_next, filters=filters, people=people,
+                  actions=actions)
+
+
+@bp.route("/audit/export.<fmt>")
+@roles_required(Role.admin.value, Role.coordinator.value)
+def audit_export(fmt: str):
+    """The filtered audit trail as CSV or XLSX (the export itself is audited)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters, stmt = _audit_filters()
+    names = dict(db.session.execute(select(User.id, User.name)).all())
+    record_audit("export", user_id=current_user.id, object_type="audit_event", ip=client_ip(), format=fmt,
+                 filters={k: str(v) for k, v in filters.items() if v})
+    db.session.commit()
+    columns = stmt.with_only_columns(AuditEvent.at, AuditEvent.user_id, AuditEvent.action, AuditEvent.object_type,
+                                     AuditEvent.object_id, AuditEvent.ip, AuditEvent.detail)
+    rows = ((e.at, names.get(e.user_id, ""), e.action, e.object_type, e.object_id, e.ip, e.detail)
+            for e in db.session.execute(columns.order_by(AuditEvent.id.desc()).execution_options(yield_per=1000)))
+    header = [_("kiedy"), _("kto"), _("co"), _("rodzaj rekordu"), _("id rekordu"), _("adres"), _("szczegóły")]
+    if fmt == "csv":
+        return csv_response("dziennik-zdarzen.csv", header, rows)
+    return xlsx_response("dziennik-zdarzen.xlsx", header, rows, title=_("Dziennik zdarzeń"))
+
+
+def _audit_filters():
+    from app.params import date_arg
+    from app.timeutil import local_day_bounds_utc
+
+    filters = {
+        "user": int_arg("user", 0, minimum=0),
+        "action": (request.args.get("action") or "").strip()[:60],
+        "object_type": (request.args.get("object_type") or "").strip()[:40],
+        "object_id": int_arg("object_id", 0, minimum=0),
+        "from": date_arg("from"),
+        "to": date_arg("to"),
+    }
+    since = local_day_bounds_utc(filters["from"])[0] if filters["from"] else None
+    until = local_day_bounds_utc(filters["to"])[1] if filters["to"] else None
+    stmt = audit_events(current_user, user_id=filters["user"] or None, action=filters["action"] or None,
+                        object_type=filters["object_type"] or None, object_id=filters["object_id"] or None,
+                        since=since, until=until)
+    return filters, stmt

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.exports import csv_response, xlsx_response
-from app.htmx import render
+from app.htmx import render, wants_fragment
 from app.labels import label
 from app.params import int_arg
 from app.rodo import anonymise, bundle
 from app.sessions import client_ip, roles_required
 from models import RUNG_ORDER, Role, db, personal_data_scope, record_audit
-from models.people import export_rows, get_resident, inactive_residents
+from models.people import export_rows, get_resident, inactive_residents, is_inactive
 
 bp = Blueprint("privacy", __name__)
 
@@ -122,9 +122,16 @@ def retention():
 @bp.route("/privacy/retention/<int:resident_id>/erase", methods=["POST"])
 @roles_required(Role.coordinator.value)
 def retention_erase(resident_id: int):
-    """One-step anonymisation from the retention list."""
+    """One-step anonymisation from the retention list: only for someone who is on it."""
     resident = _resident_or_404(resident_id)
+    months = int_arg("months", current_app.config["RETENTION_MONTHS"], minimum=1, maximum=240)
     if resident.anonymised_at is None:
+        if not is_inactive(current_user, resident.id, months):
+            residents, total = ([], 0) if wants_fragment() else inactive_residents(current_user, months)
+            return render("privacy/retention.html", block="erased", resident=resident, status=422,
+                          not_eligible=True, months=months, residents=residents, total=total,
+                          error=_("Ta osoba była aktywna w ciągu ostatnich %(n)d miesięcy: dane nie zostały usunięte.",
+                                  n=months))
         anonymise(resident, current_user.id, client_ip(), "retention")
         db.session.commit()
     if request.headers.get("HX-Request") == "true":
