@@ -16,7 +16,8 @@ OSIEDLA_CSV = PROJECT_ROOT / "app" / "data" / "poznan_osiedla.csv"
 
 
 def init_app(app) -> None:
-    for command in (seed_neighbourhoods, demo_data, demo_logins_cmd, create_user, backup, recompute_ladder):
+    for command in (seed_neighbourhoods, demo_data, demo_logins_cmd, create_user, backup, restore, recompute_ladder,
+                    enforce_retention):
         app.cli.add_command(command)
 
 
@@ -157,3 +158,64 @@ def recompute_ladder():
 
     count = ladder.refresh_all()
     click.echo(f"Ladder recomputed for {count} residents.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore(path: Path, yes: bool):
+    """Replace the SQLite database with the backup at PATH (stop the application first)."""
+    import time
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException("This database is PostgreSQL: restore with pg_restore --clean -d \"$DATABASE_URL\" FILE.")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        ok = source.execute("PRAGMA integrity_check").fetchone()[0]
+        if ok != "ok":
+            raise click.ClickException(f"{path} is damaged ({ok}); nothing was restored.")
+        if not yes:
+            click.confirm(f"Replace {url.database} with {path}?", abort=True)
+        started = time.perf_counter()
+        db.engine.dispose()
+        target = sqlite3.connect(url.database)
+        try:
+            source.backup(target)  # page by page, in one transaction on the target
+            problems = target.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if problems:
+        raise click.ClickException(f"Restored, but foreign keys are broken in {len(problems)} rows.")
+    click.echo(f"Restored {url.database} from {path} in {time.perf_counter() - started:.2f} s (integrity ok).")
+
+
+@click.command("enforce-retention")
+@with_appcontext
+def enforce_retention():
+    """Remove contact data whose consent was withdrawn longer ago than the grace period (run nightly)."""
+    from datetime import timedelta
+
+    from sqlalchemy import and_, exists, update
+
+    from app.timeutil import today_local
+    from models import Consent, Resident
+
+    cutoff = today_local() - timedelta(days=current_app.config["CONSENT_WITHDRAWAL_GRACE_DAYS"])
+    removed = {}
+    for purpose, column in (("phone", Resident.phone), ("email", Resident.email)):
+        withdrawn = exists().where(and_(Consent.resident_id == Resident.id, Consent.purpose == purpose,
+                                        Consent.withdrawn_on.is_not(None), Consent.withdrawn_on <= cutoff))
+        active = exists().where(and_(Consent.resident_id == Resident.id, Consent.purpose == purpose,
+                                     Consent.withdrawn_on.is_(None)))
+        ids = list(db.session.scalars(select(Resident.id).where(column.is_not(None), withdrawn, ~active)))
+        for rid in ids:
+            resident = db.session.get(Resident, rid)
+            setattr(resident, column.key, None)  # through the ORM, so the search words follow
+        removed[purpose] = len(ids)
+    record_audit("consent_data_removed", via="cli", **removed)
+    db.session.commit()
+    click.echo(f"Contact data removed after withdrawn consent: {removed['phone']} phones, {removed['email']} e-mails.")
