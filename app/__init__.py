@@ -50,9 +50,9 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from views import admin, auth, interactions, main, privacy, residents
+    from views import admin, auth, imports, interactions, main, privacy, residents
 
-    for module in (auth, main, admin, residents, interactions, privacy):
+    for module in (auth, main, admin, imports, residents, interactions, privacy):
         app.register_blueprint(module.bp)
 
 

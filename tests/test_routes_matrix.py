@@ -42,6 +42,9 @@ GET_MATRIX = {
     "/residents/export.<fmt>": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
     "/privacy/retention": {"anon": LOGIN, "coordinator@wilda": 200, "*": 403},
     "/privacy/clause": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "admin": 200, "*": 403},
+    "/residents/import": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
+    # an upload belongs to the user who sent it; the matrix's token is nobody's
+    "/residents/import/<token>": {"anon": LOGIN, "animator@wilda": 404, "coordinator@wilda": 404, "*": 403},
 }
 # Write-only rules: POST with no body. Anonymous users are sent to /login (or get a 4xx),
 # unauthorised roles 403, authorised ones a validation answer (422) or a redirect (303).
@@ -68,6 +71,8 @@ POST_MATRIX = {
     "/followups/<int:interaction_id>/done": {"anon": LOGIN, "animator@wilda": 303, "coordinator@wilda": 404,
                                              "*": 403},
     "/residents/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
+    "/residents/import": {"anon": LOGIN, "animator@wilda": 422, "coordinator@wilda": 422, "*": 403},
+    "/residents/import/<token>": {"anon": LOGIN, "animator@wilda": 404, "coordinator@wilda": 404, "*": 403},
     # one-step anonymisation only for someone inactive for 24 months: the demo has nobody that old
     "/privacy/retention/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
 }
@@ -107,12 +112,12 @@ def _records_of(world, centre: str, animator: str) -> dict:
 
 def own_ids(world):
     return {"user_id": world.users["animator@wilda"], "centre_id": world.centres["wilda"],
-            "filename": "css/animo.css", "fmt": "csv", **_records_of(world, "wilda", "animator@wilda")}
+            "filename": "css/animo.css", "fmt": "csv", "token": "nieistniejacy-token-0123456789", **_records_of(world, "wilda", "animator@wilda")}
 
 
 def foreign_ids(world):
     return {"user_id": world.users["animator@rataje"], "centre_id": world.centres["rataje"],
-            "filename": "css/animo.css", "fmt": "csv", **_records_of(world, "rataje", "animator@rataje")}
+            "filename": "css/animo.css", "fmt": "csv", "token": "nieistniejacy-token-0123456789", **_records_of(world, "rataje", "animator@rataje")}
 
 
 def ids_for(app, which) -> dict:

@@ -41,3 +41,12 @@
 document.addEventListener("click", function (e) {
   if (e.target && e.target.classList && e.target.classList.contains("js-print")) window.print();
 });
+
+// Slow form posts (imports) show their progress note while the server works.
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (!form.classList || !form.classList.contains("js-progress")) return;
+  var note = form.querySelector(".progress-note");
+  if (note) note.hidden = false;
+  form.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
+});
