@@ -17,14 +17,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from app.forms.residents import normalise_phone, parse_tags
 from app.privacy import pesel_numbers
 from models import Resident, ResidentTag, db, personal_data_scope, record_audit
 from models.base import utcnow
 from models.resident import search_fields
-from models.text import words
+from models.text import fold, words
 
 MAX_ROWS = 20_000
 MAX_CELL = 2000
@@ -190,8 +190,13 @@ class Checked:
         return {r["_n"]: r for r in self.rows}
 
 
+_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+
+
 def parse_date(raw: str) -> date | None:
     raw = raw.strip()
+    if m := _DMY.fullmatch(raw):  # the usual Polish 12.03.2024, without strptime's cost
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).date()
@@ -295,9 +300,8 @@ def _keys(row: dict) -> list[str]:
         keys.append("p:" + row["phone"])
     if row.get("email"):
         keys.append("e:" + row["email"])
-    name = " ".join(words(" ".join(p for p in (row.get("first_name"), row.get("last_name")) if p)))
-    if name and row.get("last_name"):
-        keys.append("n:" + name)
+    if row.get("last_name"):
+        keys.append("n:" + fold(row.get("first_name") or "").strip() + " " + fold(row["last_name"]).strip())
     return keys
 
 
@@ -331,15 +335,23 @@ def commit(checked: Checked, user, skip_rows: set[int], ip: str) -> int:
                           "rung_since": created.date(), "search_text": search_text, "sort_name": sort_name,
                           "created_at": created, "created_by_id": user.id, "updated_at": now,
                           "updated_by_id": user.id, "version": 1})
-    ids = []
-    for start in range(0, len(residents), 1000):
-        batch = residents[start:start + 1000]
-        ids += list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), batch))
+    record_audit("residents_imported", user_id=user.id, object_type="resident", ip=ip, rows=len(residents),
+                 skipped=len(skip_rows))
+    if db.engine.dialect.name == "sqlite":
+        # The audit row is written first, so this transaction holds SQLite's write lock: no one else
+        # can take ids between reading the largest one and inserting. Plain executemany is ~5x faster
+        # than INSERT ... RETURNING row by row.
+        db.session.flush()
+        start = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+        ids = list(range(start, start + len(residents)))
+        for rid, values in zip(ids, residents):
+            values["id"] = rid
+        db.session.execute(insert(table), residents)
+    else:
+        ids = list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), residents))
     for rid, r in zip(ids, rows):
         tags += [{"resident_id": rid, "kind": "interest", "tag": t} for t in r["interests"]]
         tags += [{"resident_id": rid, "kind": "offer", "tag": t} for t in r["offers"]]
     if tags:
         db.session.execute(insert(ResidentTag.__table__), tags)
-    record_audit("residents_imported", user_id=user.id, object_type="resident", ip=ip, rows=len(ids),
-                 skipped=len(skip_rows))
     return len(ids)

@@ -22,7 +22,7 @@ from tabulate import tabulate
 
 from app import demo
 from app.config import PROJECT_ROOT
-from bench import dataset
+from bench import dataset, importing
 from bench.cases import ANONYMOUS, CASES, Case
 from models import db
 
@@ -268,6 +268,8 @@ def main() -> int:
         print(f"Measuring {len(CASES)} cases: {WARMUP} warm-up and {SAMPLES} timed requests each ...", flush=True)
         results = [measure_case(case, targets["city"], targets["small"]) for case in CASES]
         page = first_load(targets["city"])
+        print(f"Importing {importing.IMPORT_ROWS} spreadsheet rows ...", flush=True)
+        imported = importing.measure(targets["city"].get("coordinator"))
     finally:
         for target in targets.values():
             target.close()
@@ -278,6 +280,9 @@ def main() -> int:
         ("generation", generation_check(datasets["city"])),
         (f"first load of / ({page['role']})", Check(**page["check"])),
         ("memory", memory_check()),
+        (f"import {imported['rows']} rows", Check(
+            f"≤ {importing.IMPORT_SECONDS} s, all rows written", f"{imported['seconds']:.1f} s, {imported['imported']} written",
+            imported["seconds"] <= importing.IMPORT_SECONDS and imported["imported"] == imported["rows"])),
     ]
     checks = [c["met"] for r in results for c in r["checks"]] + [c.met for _, c in budget_rows]
     met, total = sum(checks), len(checks)
@@ -291,6 +296,7 @@ def main() -> int:
         "cases": results,
         "budgets": [{"name": name, **asdict(c)} for name, c in budget_rows],
         "first_load": page,
+        "import": imported,
         "datasets": {scale: {"path": str(ds.path.relative_to(PROJECT_ROOT)), "reused": ds.reused,
                              "generation_seconds": round(ds.seconds, 2), "generated_at": ds.generated_at,
                              **counts[scale]}

@@ -196,7 +196,7 @@ def test_consents_given_and_withdrawn(app, client, auth):
     assert client.post(f"/residents/{rid}/consents/{cid}/withdraw").status_code == 303
     assert client.post(f"/residents/{rid}/consents/{cid}/withdraw").status_code == 303  # idempotent
     page = client.get(f"/residents/{rid}").get_data(as_text=True)
-    assert "wycofana" in page and "brak zgody na kontakt" in page
+    assert "wycofana" in page and "zgoda wycofana" in page and "celina@example.org" not in page
     r = client.post(f"/residents/{rid}/consents", data={"purpose": "email", "method": "online", "given_on": "2999-01-01"})
     assert r.status_code == 422
 

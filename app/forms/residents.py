@@ -1,4 +1,5 @@
 """Residents and contacts: the quick add, the full record, consents, logging a contact."""
+import re
 from datetime import timedelta
 
 import phonenumbers
@@ -24,12 +25,20 @@ SENSITIVE_LABELS = {"health": _l("zdrowie"), "religion": _l("religia"), "politic
                     "ethnicity": _l("pochodzenie etniczne"), "sexuality": _l("orientacja seksualna"),
                     "union": _l("przynależność związkowa")}
 MAX_TAGS = 12
+_SEPARATORS = re.compile(r"[\s().-]")
+_POLISH_NUMBER = re.compile(r"(?:\+48|0048)?([1-9]\d{8})")
 
 
 def normalise_phone(raw: str | None) -> str | None:
     """A Polish or international number as E.164 (+48601234567); ValueError when not a valid number."""
     if not raw or not raw.strip():
         return None
+    compact = _SEPARATORS.sub("", raw)
+    if m := _POLISH_NUMBER.fullmatch(compact):  # the usual "601 234 567": skip the general parser
+        number = phonenumbers.PhoneNumber(country_code=48, national_number=int(m.group(1)))
+        if not phonenumbers.is_valid_number_for_region(number, "PL"):
+            raise ValueError("invalid")
+        return "+48" + m.group(1)
     try:
         number = phonenumbers.parse(raw, "PL")
     except phonenumbers.NumberParseException as exc:
