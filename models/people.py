@@ -60,16 +60,13 @@ def get_resident(user, resident_id: int, *, with_details: bool = False) -> Resid
 
 # --- the list --------------------------------------------------------------------------------
 
-def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None, tag: str | None = None,
-                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 25,
-                  now=None):
-    """One page of the resident list with its filters; returns (residents, has_next)."""
+def filtered(stmt, *, query: str = "", neighbourhood_id=None, tag=None, rung=None, no_contact_days=None, now=None):
+    """The list's filters (search, osiedle, tag, ladder rung, no contact for N days) on a resident SELECT."""
     from datetime import timedelta
 
     from models.base import utcnow
     from models.resident import ResidentTag
 
-    stmt = scoped_residents(user)
     cond = search_condition(query) if query else None
     if cond is not None:
         stmt = stmt.where(cond)
@@ -82,6 +79,15 @@ def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None,
     if no_contact_days:
         cutoff = (now or utcnow()) - timedelta(days=no_contact_days)
         stmt = stmt.where((Resident.last_contact_at.is_(None)) | (Resident.last_contact_at < cutoff))
+    return stmt
+
+
+def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None, tag: str | None = None,
+                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 25,
+                  now=None):
+    """One page of the resident list with its filters; returns (residents, has_next)."""
+    stmt = filtered(scoped_residents(user), query=query, neighbourhood_id=neighbourhood_id, tag=tag, rung=rung,
+                    no_contact_days=no_contact_days, now=now)
     stmt = (stmt.options(selectinload(Resident.neighbourhood), selectinload(Resident.tags))
             .order_by(Resident.sort_name, Resident.id).limit(per_page + 1).offset((page - 1) * per_page))
     rows = db.session.scalars(stmt).all()
@@ -184,30 +190,17 @@ def export_rows(scope, *, query: str = "", neighbourhood_id=None, tag=None, rung
     """Every resident in `scope` (a Scope) as the list is filtered, as tuples, fetched in batches.
 
     Contact data covered by a withdrawn consent (and no new one) is left out."""
-    from datetime import timedelta
-
     from sqlalchemy import case
 
-    from models.base import utcnow
     from models.geo import Neighbourhood
     from models.resident import ResidentTag
 
     phone_ok, phone_withdrawn = _consent_state("phone")
     email_ok, email_withdrawn = _consent_state("email")
-    stmt = (scope.apply(select(Resident).where(Resident.anonymised_at.is_(None)), Resident)
-            .join(Neighbourhood, Neighbourhood.id == Resident.neighbourhood_id))
-    cond = search_condition(query) if query else None
-    if cond is not None:
-        stmt = stmt.where(cond)
-    if neighbourhood_id:
-        stmt = stmt.where(Resident.neighbourhood_id == neighbourhood_id)
-    if tag:
-        stmt = stmt.where(Resident.id.in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag)))
-    if rung:
-        stmt = stmt.where(Resident.rung == rung)
-    if no_contact_days:
-        cutoff = utcnow() - timedelta(days=no_contact_days)
-        stmt = stmt.where((Resident.last_contact_at.is_(None)) | (Resident.last_contact_at < cutoff))
+    stmt = filtered(scope.apply(select(Resident).where(Resident.anonymised_at.is_(None)), Resident)
+                    .join(Neighbourhood, Neighbourhood.id == Resident.neighbourhood_id),
+                    query=query, neighbourhood_id=neighbourhood_id, tag=tag, rung=rung,
+                    no_contact_days=no_contact_days)
     tags = (select(func.group_concat(ResidentTag.tag) if db.engine.dialect.name == "sqlite"
                    else func.string_agg(ResidentTag.tag, ","))
             .where(ResidentTag.resident_id == Resident.id).scalar_subquery())
