@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile --use-fuzzy -d app/translations -f 2>&1 | grep -v "^compiling" || true
+	$(VENV)/bin/pybabel -q compile -d app/translations
 
 instance/config.py:
 	mkdir -p instance

@@ -11,6 +11,7 @@ NAV = [
     ("admin.users", _l("Użytkownicy"), {"admin"}),
     ("admin.centres", _l("Centra"), {"admin"}),
     ("admin.audit", _l("Dziennik zdarzeń"), {"admin", "coordinator"}),
+    ("privacy.register", _l("RODO"), {"admin"}),
 ]
 
 

@@ -82,4 +82,7 @@ def audit_label(action: str) -> str:
         "interaction_logged": _("zapisanie kontaktu"),
         "followup_done": _("odhaczenie kroku"),
         "export": _("pobranie listy"),
+        "residents_imported": _("import osób z arkusza"),
+        "register_updated": _("zmiana rejestru czynności przetwarzania"),
+        "consent_data_removed": _("usunięcie danych po wycofaniu zgody"),
     }.get(action, action)

@@ -14,6 +14,7 @@ from models.group import Goal, GoalStatus, Group, GroupStatus, MemberRole, Membe
 from models.meeting import Attendance, Commitment, CommitmentStatus, Meeting, MeetingKind, meeting_animator
 from models.diagnosis import (Cooperation, Finding, FindingKind, FindingSource, Partner, PartnerContact, PartnerKind,
                               finding_group, finding_interaction, finding_meeting, partner_group, partner_meeting)
+from models.register import ProcessingActivity
 from models import ladder, timeline
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
     "Rung", "RUNG_ORDER", "TagKind",
     "Goal", "GoalStatus", "Group", "GroupStatus", "MemberRole", "Membership", "Stage", "StageChange", "STAGE_ORDER",
     "Attendance", "Commitment", "CommitmentStatus", "Meeting", "MeetingKind", "meeting_animator",
-    "ladder", "timeline",
+    "ladder", "timeline", "ProcessingActivity",
     "Cooperation", "Finding", "FindingKind", "FindingSource", "Partner", "PartnerContact", "PartnerKind",
     "finding_group", "finding_interaction", "finding_meeting", "partner_group", "partner_meeting",
 ]

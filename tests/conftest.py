@@ -62,7 +62,7 @@ def migrated(database_url):
     return database_url
 
 
-KEEP_TABLES = {"neighbourhood", "alembic_version"}
+KEEP_TABLES = {"neighbourhood", "alembic_version", "processing_activity"}  # reference data made by migrations
 
 
 def reset_data() -> None:

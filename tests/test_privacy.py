@@ -140,3 +140,31 @@ def test_information_clause_names_the_operator(client, auth):
     auth.login("animator@wilda")
     body = client.get("/privacy/clause").get_data(as_text=True)
     assert "Stowarzyszenie Sąsiedzka Wilda" in body and "Prezesa Urzędu Ochrony Danych Osobowych" in body
+
+
+def test_processing_register_read_by_staff_kept_by_admin(app, client, auth):
+    from models import ProcessingActivity
+
+    auth.login("animator@wilda")
+    body = client.get("/privacy/register").get_data(as_text=True)
+    assert "Organizowanie społeczności lokalnej" in body and "Edytuj" not in body
+    assert client.get("/privacy/register/new").status_code == 403
+    client.post("/logout")
+    auth.login("admin")
+    data = {"name": "Newsletter osiedlowy", "purpose": "Informowanie o wydarzeniach", "legal_basis": "zgoda",
+            "data_subjects": "subskrybenci", "data_categories": "e-mail", "recipients": "brak",
+            "retention": "do wycofania zgody", "security": "jak wyżej", "position": "9"}
+    r = client.post("/privacy/register/new", data={**data, "name": ""})
+    assert r.status_code == 422 and "To pole jest wymagane" in r.get_data(as_text=True)
+    assert client.post("/privacy/register/new", data=data).status_code == 303
+    with app.app_context():
+        activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.name == "Newsletter osiedlowy"))
+        aid, version = activity.id, activity.version
+    r = client.post(f"/privacy/register/{aid}", data={**data, "retention": "12 miesięcy", "version": version})
+    assert r.status_code == 303
+    r = client.post(f"/privacy/register/{aid}", data={**data, "retention": "stara wersja", "version": version})
+    assert r.status_code == 409
+    assert "12 miesięcy" in client.get("/privacy/register").get_data(as_text=True)
+    assert client.post(f"/privacy/register/{aid}/delete").status_code == 303
+    with app.app_context():
+        assert db.session.get(ProcessingActivity, aid) is None

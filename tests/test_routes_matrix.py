@@ -43,6 +43,10 @@ GET_MATRIX = {
     "/privacy/retention": {"anon": LOGIN, "coordinator@wilda": 200, "*": 403},
     "/privacy/clause": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "admin": 200, "*": 403},
     "/residents/import": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
+    "/privacy/register": {"anon": LOGIN, "city": 403, "*": 200},
+    "/privacy/register/new": {"anon": LOGIN, "admin": 200, "*": 403},
+    # the register is reference data kept between tests: the matrix only opens a missing entry
+    "/privacy/register/<int:activity_id>": {"anon": LOGIN, "admin": 404, "*": 403},
     # an upload belongs to the user who sent it; the matrix's token is nobody's
     "/residents/import/<token>": {"anon": LOGIN, "animator@wilda": 404, "coordinator@wilda": 404, "*": 403},
 }
@@ -72,6 +76,9 @@ POST_MATRIX = {
                                              "*": 403},
     "/residents/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
     "/residents/import": {"anon": LOGIN, "animator@wilda": 422, "coordinator@wilda": 422, "*": 403},
+    "/privacy/register/new": {"anon": LOGIN, "admin": 422, "*": 403},
+    "/privacy/register/<int:activity_id>": {"anon": LOGIN, "admin": 404, "*": 403},
+    "/privacy/register/<int:activity_id>/delete": {"anon": LOGIN, "admin": 404, "*": 403},
     "/residents/import/<token>": {"anon": LOGIN, "animator@wilda": 404, "coordinator@wilda": 404, "*": 403},
     # one-step anonymisation only for someone inactive for 24 months: the demo has nobody that old
     "/privacy/retention/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
@@ -112,12 +119,12 @@ def _records_of(world, centre: str, animator: str) -> dict:
 
 def own_ids(world):
     return {"user_id": world.users["animator@wilda"], "centre_id": world.centres["wilda"],
-            "filename": "css/animo.css", "fmt": "csv", "token": "nieistniejacy-token-0123456789", **_records_of(world, "wilda", "animator@wilda")}
+            "filename": "css/animo.css", "fmt": "csv", "token": "nieistniejacy-token-0123456789", "activity_id": 999999, **_records_of(world, "wilda", "animator@wilda")}
 
 
 def foreign_ids(world):
     return {"user_id": world.users["animator@rataje"], "centre_id": world.centres["rataje"],
-            "filename": "css/animo.css", "fmt": "csv", "token": "nieistniejacy-token-0123456789", **_records_of(world, "rataje", "animator@rataje")}
+            "filename": "css/animo.css", "fmt": "csv", "token": "nieistniejacy-token-0123456789", "activity_id": 999999, **_records_of(world, "rataje", "animator@rataje")}
 
 
 def ids_for(app, which) -> dict:

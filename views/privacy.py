@@ -2,6 +2,7 @@
 the information clause to hand out."""
 import json
 
+from sqlalchemy import select
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -145,3 +146,76 @@ def clause():
     """The information clause (klauzula informacyjna) to print and hand to residents."""
     centre = current_user.centre
     return render("privacy/clause.html", centre=centre)
+
+
+# --- the record of processing activities (art. 30) ------------------------------------------
+
+REGISTER_FIELDS = ("name", "purpose", "legal_basis", "data_subjects", "data_categories", "recipients", "retention",
+                   "security")
+
+
+@bp.route("/privacy/register")
+@roles_required(Role.animator.value, Role.coordinator.value, Role.reviewer.value, Role.admin.value)
+def register():
+    """The record of processing activities: readable by staff, kept by the admin."""
+    from models import ProcessingActivity
+
+    activities = db.session.scalars(select(ProcessingActivity).order_by(ProcessingActivity.position,
+                                                                        ProcessingActivity.id)).all()
+    return render("privacy/register.html", activities=activities)
+
+
+@bp.route("/privacy/register/new", methods=["GET", "POST"], defaults={"activity_id": None})
+@bp.route("/privacy/register/<int:activity_id>", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def register_edit(activity_id):
+    """Add or change one processing activity; a stale save answers 409."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.forms.register import ProcessingActivityForm
+    from models import ProcessingActivity
+
+    activity = db.session.get(ProcessingActivity, activity_id) if activity_id else None
+    if activity_id and activity is None:
+        abort(404)
+    form = ProcessingActivityForm(obj=activity if request.method == "GET" else None)
+    if request.method == "GET":
+        if activity:
+            form.version.data = str(activity.version)
+        return render("privacy/register_form.html", form=form, activity=activity)
+    if not form.validate():
+        return render("privacy/register_form.html", form=form, activity=activity, status=422)
+    if activity and form.version.data != str(activity.version):
+        form.version.data = str(activity.version)
+        form.form_errors.append(_("Ktoś inny zapisał zmiany w tej pozycji. Twoja wersja jest nadal w formularzu."))
+        return render("privacy/register_form.html", form=form, activity=activity, status=409)
+    if activity is None:
+        activity = ProcessingActivity()
+        db.session.add(activity)
+    for name in REGISTER_FIELDS:
+        setattr(activity, name, getattr(form, name).data.strip())
+    activity.position = form.position.data or 0
+    activity.updated_by_id = current_user.id
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        abort(409)
+    record_audit("register_updated", user_id=current_user.id, object_type="processing_activity",
+                 object_id=activity.id, ip=client_ip())
+    db.session.commit()
+    return redirect(url_for("privacy.register"), 303)
+
+
+@bp.route("/privacy/register/<int:activity_id>/delete", methods=["POST"])
+@roles_required(Role.admin.value)
+def register_delete(activity_id: int):
+    """Remove a processing activity that no longer takes place."""
+    from models import ProcessingActivity
+
+    activity = db.session.get(ProcessingActivity, activity_id) or abort(404)
+    db.session.delete(activity)
+    record_audit("register_updated", user_id=current_user.id, object_type="processing_activity",
+                 object_id=activity_id, ip=client_ip(), deleted=True)
+    db.session.commit()
+    return redirect(url_for("privacy.register"), 303)
