@@ -84,3 +84,21 @@ def test_followups_are_personal_and_scoped(app, client, auth):
     other.post("/login", data={"email": auth.email("animator@rataje"), "password": PASSWORD})
     assert "Tylko moje" not in other.get("/followups").get_data(as_text=True)
     assert other.post(f"/followups/{iid}/done").status_code == 404
+
+
+def test_followups_export(app, client, auth):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    auth.login("animator@wilda")
+    rid = add_person(client, app, first_name="Eksport")
+    client.post(f"/interactions/new?resident={rid}", data={"resident_id": rid, "channel": "phone",
+                                                            "next_step": "=Zadzwonić", "follow_up_on": date.today().isoformat()})
+    body = client.get("/followups/export.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "termin" and any(r[1] == "'=Zadzwonić" and r[2] == "Eksport" for r in rows[1:])
+    wb = load_workbook(io.BytesIO(client.get("/followups/export.xlsx").data), read_only=True)
+    assert list(wb.active.iter_rows(values_only=True))[0][0] == "termin"
+    assert client.get("/followups/export.pdf").status_code == 404

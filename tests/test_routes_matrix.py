@@ -34,6 +34,7 @@ GET_MATRIX = {
     "/residents/<int:resident_id>/merge": {"anon": LOGIN, "coordinator@wilda": 200, "*": 403},
     "/interactions/new": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
     "/followups": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
+    "/followups/export.<fmt>": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
     # RODO
     "/residents/<int:resident_id>/data": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "*": 403},
     "/residents/<int:resident_id>/data.json": {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200,

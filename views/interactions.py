@@ -102,3 +102,24 @@ def followup_done(interaction_id: int):
         return render("interactions/followups.html", block="done", item=interaction, today=today_local(),
                       message=_("Odhaczone."))
     return redirect(url_for("interactions.followups"), 303)
+
+
+@bp.route("/followups/export.<fmt>")
+@roles_required(*FIELD_WORKERS)
+def followups_export(fmt: str):
+    """My follow-ups as CSV or XLSX (audited)."""
+    from app.exports import csv_response, xlsx_response
+    from app.labels import label
+
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    items, _total = my_followups(current_user, today_local(), limit=10_000)
+    rows = [(i.follow_up_on, i.next_step, i.resident.display_name, i.resident.neighbourhood.name,
+             label("channel", i.channel), i.occurred_at) for i in items]
+    record_audit("export", user_id=current_user.id, object_type="followup_list", ip=client_ip(), format=fmt,
+                 rows=len(rows))
+    db.session.commit()
+    header = [_("termin"), _("następny krok"), _("osoba"), _("osiedle"), _("kontakt"), _("data kontaktu")]
+    if fmt == "csv":
+        return csv_response("nastepne-kroki.csv", header, rows)
+    return xlsx_response("nastepne-kroki.xlsx", header, rows, title=_("Następne kroki"))
