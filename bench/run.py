@@ -269,7 +269,7 @@ def main() -> int:
         results = [measure_case(case, targets["city"], targets["small"]) for case in CASES]
         page = first_load(targets["city"])
         print(f"Importing {importing.IMPORT_ROWS} spreadsheet rows ...", flush=True)
-        imported = importing.measure(targets["city"].get("coordinator"))
+        imported = importing.measure(targets["city"].clients.get("coordinator"))
     finally:
         for target in targets.values():
             target.close()

@@ -278,12 +278,15 @@ def audit_export(fmt: str):
     db.session.commit()
     columns = stmt.with_only_columns(AuditEvent.at, AuditEvent.user_id, AuditEvent.action, AuditEvent.object_type,
                                      AuditEvent.object_id, AuditEvent.ip, AuditEvent.detail)
-    rows = ((e.at, names.get(e.user_id, ""), e.action, e.object_type, e.object_id, e.ip, e.detail)
-            for e in db.session.execute(columns.order_by(AuditEvent.id.desc()).execution_options(yield_per=1000)))
+
+    def rows():
+        # Runs while the response streams (a server-side cursor on PostgreSQL lives inside it).
+        for e in db.session.execute(columns.order_by(AuditEvent.id.desc()).execution_options(yield_per=1000)):
+            yield e.at, names.get(e.user_id, ""), e.action, e.object_type, e.object_id, e.ip, e.detail
     header = [_("kiedy"), _("kto"), _("co"), _("rodzaj rekordu"), _("id rekordu"), _("adres"), _("szczegóły")]
     if fmt == "csv":
-        return csv_response("dziennik-zdarzen.csv", header, rows)
-    return xlsx_response("dziennik-zdarzen.xlsx", header, rows, title=_("Dziennik zdarzeń"))
+        return csv_response("dziennik-zdarzen.csv", header, rows())
+    return xlsx_response("dziennik-zdarzen.xlsx", header, rows(), title=_("Dziennik zdarzeń"))
 
 
 def _audit_filters():
