@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -67,13 +67,11 @@ KEEP_TABLES = {"neighbourhood", "alembic_version", "processing_activity"}  # ref
 
 def reset_data() -> None:
     """Empty every table but the reference data, between tests."""
+    # DELETE, not TRUNCATE ... CASCADE: PostgreSQL's cascade would also empty the kept reference
+    # tables that point at users (processing_activity.updated_by_id).
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for t in tables:
-            db.session.execute(t.delete())
+    for t in tables:
+        db.session.execute(t.delete())
     db.session.commit()
 
 
