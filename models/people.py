@@ -83,7 +83,7 @@ def filtered(stmt, *, query: str = "", neighbourhood_id=None, tag=None, rung=Non
 
 
 def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None, tag: str | None = None,
-                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 25,
+                  rung: str | None = None, no_contact_days: int | None = None, page: int = 1, per_page: int = 20,
                   now=None):
     """One page of the resident list with its filters; returns (residents, has_next)."""
     stmt = filtered(scoped_residents(user), query=query, neighbourhood_id=neighbourhood_id, tag=tag, rung=rung,
