@@ -33,6 +33,10 @@ def test_sign_in_on_a_phone(live_server, phone, auth):
     assert not _overflows(phone)
     assert _targets_too_small(phone) == []
     assert dialogs == [] and errors == []  # CSP allows everything the page needs
+    # The header's "+ Kontakt" button is readable: its text does not take the colour of the bar's links.
+    colours = phone.get_by_role("link", name="+ Kontakt").evaluate(
+        "el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }")
+    assert colours[0] != colours[1], colours
 
 
 def test_wrong_password_message_on_a_phone(live_server, phone, auth):
