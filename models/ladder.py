@@ -59,25 +59,38 @@ def compute(resident_ids: list[int], today: date | None = None) -> dict[int, Sta
     result: dict[int, Standing] = {}
     for start in range(0, len(resident_ids), CHUNK):
         ids = resident_ids[start:start + CHUNK]
-        base = {r.id: r for r in db.session.execute(
-            select(Resident.id, Resident.created_at).where(Resident.id.in_(ids)))}
-        contacts = dict(db.session.execute(
-            select(Interaction.resident_id, func.min(Interaction.occurred_at))
-            .where(Interaction.resident_id.in_(ids)).group_by(Interaction.resident_id)).all())
-        last_contacts = dict(db.session.execute(
-            select(Interaction.resident_id, func.max(Interaction.occurred_at))
-            .where(Interaction.resident_id.in_(ids)).group_by(Interaction.resident_id)).all())
-        first_meeting = dict(db.session.execute(
-            select(Attendance.resident_id, func.min(Meeting.starts_at))
-            .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .where(Attendance.resident_id.in_(ids)).group_by(Attendance.resident_id)).all())
-        first_commitment = dict(db.session.execute(
-            select(Commitment.resident_id, func.min(Commitment.created_at))
-            .where(Commitment.resident_id.in_(ids)).group_by(Commitment.resident_id)).all())
-        kept = {row.resident_id: (row.n, row.last) for row in db.session.execute(
-            select(Commitment.resident_id, func.count().label("n"), func.max(Commitment.done_on).label("last"))
-            .where(Commitment.resident_id.in_(ids), Commitment.status == CommitmentStatus.done.value)
-            .group_by(Commitment.resident_id))}
+        # One row of facts per resident (correlated aggregates, each on its own index), instead of
+        # one grouped query per fact: a refresh after a tap costs 4 statements, not 9.
+        done = CommitmentStatus.done.value
+        facts = select(
+            Resident.id, Resident.created_at,
+            select(func.min(Interaction.occurred_at)).where(Interaction.resident_id == Resident.id)
+            .scalar_subquery().label("first_contact"),
+            select(func.max(Interaction.occurred_at)).where(Interaction.resident_id == Resident.id)
+            .scalar_subquery().label("last_contact"),
+            select(func.min(Meeting.starts_at)).join(Attendance, Attendance.meeting_id == Meeting.id)
+            .where(Attendance.resident_id == Resident.id).scalar_subquery().label("first_meeting"),
+            select(func.min(Commitment.created_at)).where(Commitment.resident_id == Resident.id)
+            .scalar_subquery().label("first_commitment"),
+            select(func.count()).select_from(Commitment)
+            .where(Commitment.resident_id == Resident.id, Commitment.status == done)
+            .scalar_subquery().label("kept"),
+            select(func.max(Commitment.done_on))
+            .where(Commitment.resident_id == Resident.id, Commitment.status == done)
+            .scalar_subquery().label("last_done"),
+        ).where(Resident.id.in_(ids))
+        base, contacts, last_contacts, first_meeting, first_commitment, kept = {}, {}, {}, {}, {}, {}
+        for row in db.session.execute(facts):
+            base[row.id] = row
+            if row.first_contact is not None:
+                contacts[row.id] = row.first_contact
+                last_contacts[row.id] = row.last_contact
+            if row.first_meeting is not None:
+                first_meeting[row.id] = row.first_meeting
+            if row.first_commitment is not None:
+                first_commitment[row.id] = row.first_commitment
+            if row.kept:
+                kept[row.id] = (row.kept, row.last_done)
         since = datetime.combine(today - timedelta(days=ACTIVE_WINDOW_DAYS), datetime.min.time())
         regular: dict[int, tuple] = {}
         for row in db.session.execute(
