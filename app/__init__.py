@@ -54,6 +54,21 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, main, admin, imports, residents, interactions, privacy):
         app.register_blueprint(module.bp)
+    from views import calendar, commitments, meetings
+
+    for module in (meetings, calendar, commitments):
+        app.register_blueprint(module.bp)
+    from views import groups
+
+    app.register_blueprint(groups.bp)
+    from views import diagnosis, partners
+
+    for module in (diagnosis, partners):
+        app.register_blueprint(module.bp)
+    from views import apply, grants
+
+    for module in (grants, apply):
+        app.register_blueprint(module.bp)
 
 
 def register_errors(app: Flask) -> None:

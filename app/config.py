@@ -45,6 +45,12 @@ class Defaults:
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # Micro-grants: attachments (photos and scans) and the public application form.
+    GRANT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    GRANT_UPLOAD_DIR = None  # None: instance/uploads/grants
+    APPLY_MAX_BYTES = 100 * 1024  # the public form has no files: anything bigger is refused with 413
+    APPLY_SUBMISSIONS_PER_HOUR = 5  # accepted applications per address per hour, then 429
+    APPLY_ATTEMPTS_PER_HOUR = 30  # any POSTs (with errors too) per address per hour, then 429
 
     BABEL_DEFAULT_LOCALE = "pl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Warsaw"

@@ -16,6 +16,14 @@ from models.diagnosis import (Cooperation, Finding, FindingKind, FindingSource, 
                               finding_group, finding_interaction, finding_meeting, partner_group, partner_meeting)
 from models.register import ProcessingActivity
 from models import ladder, timeline
+from models import meetings_queries  # noqa: E402,F401  registers the meeting and commitment timeline sources
+from models import groups_queries  # noqa: E402,F401  registers the stage and membership timeline sources
+from models import diagnosis_queries  # noqa: E402,F401  the local diagnosis and the cooperation network
+from models.grants import (ApplicantKind, ApplyAttempt, Attachment, BudgetSource, CallStatus, Declaration,
+                           GrantApplication, GrantBudgetLine, GrantCall, GrantCriterion, GrantMember, GrantStatus,
+                           GrantStatusChange, Review, ReviewAssignment, ReviewScore, Settlement, SettlementDocument,
+                           grant_call_neighbourhood)
+from models import grants_queries  # noqa: E402,F401
 
 __all__ = [
     "db", "utcnow",
@@ -30,4 +38,8 @@ __all__ = [
     "ladder", "timeline", "ProcessingActivity",
     "Cooperation", "Finding", "FindingKind", "FindingSource", "Partner", "PartnerContact", "PartnerKind",
     "finding_group", "finding_interaction", "finding_meeting", "partner_group", "partner_meeting",
+    "ApplicantKind", "ApplyAttempt", "Attachment", "BudgetSource", "CallStatus", "Declaration", "GrantApplication",
+    "GrantBudgetLine", "GrantCall", "GrantCriterion", "GrantMember", "GrantStatus", "GrantStatusChange", "Review",
+    "ReviewAssignment", "ReviewScore", "Settlement", "SettlementDocument", "grant_call_neighbourhood",
+    "grants_queries",
 ]

@@ -83,6 +83,7 @@ class DemoContext:
     centres: list = field(default_factory=list)
     staff: dict = field(default_factory=dict)  # centre id -> {"coordinator": id, "animators": [(id, [hood ids])]}
     residents: list = field(default_factory=list)  # (id, centre id, hood id, age group, animator id)
+    groups: list = field(default_factory=list)  # (id, centre id, hood id, animator id, member resident ids)
 
 
 def _hasher(method: str):
@@ -94,9 +95,10 @@ def _hasher(method: str):
 
 def steps() -> list:
     """The generator's steps after centres and staff, in order. Each area adds its own."""
-    from app.demo import residents
+    from app.demo import diagnosis, grants, groups, meetings, residents
 
-    return [residents.generate, refresh_ladder]
+    return [residents.generate, groups.generate, meetings.generate, diagnosis.generate, grants.generate,
+            refresh_ladder]
 
 
 def refresh_ladder(ctx, scale: str) -> None:
