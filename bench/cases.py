@@ -349,7 +349,7 @@ CASES: list[Case] = [
     Case("resident list", "animator", "GET", "/residents", None, "read", p50_ms=15),
     Case("resident list", "coordinator", "GET", "/residents", None, "read", p50_ms=15),
     Case("search 'kow'", "coordinator", "GET", "/residents?q=kow", None, "read", fragment=True, p50_ms=15),
-    Case("search 'anna now'", "coordinator", "GET", "/residents?q=anna+now", None, "read", fragment=True, p50_ms=15),
+    Case("search 'anna ziel'", "coordinator", "GET", "/residents?q=anna+ziel", None, "read", fragment=True, p50_ms=15),
     Case("list: no contact 90 days", "coordinator", "GET", "/residents?no_contact=90&rung=known", None, "read"),
     Case("resident page", "coordinator", "GET", resident_page, None, "read", p50_ms=15),
     Case("duplicates while typing", "coordinator", "GET", "/residents/duplicates?first_name=Anna&last_name=Nowak",

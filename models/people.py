@@ -2,7 +2,7 @@
 import re
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from models.base import db
 from models.resident import Consent, Resident
@@ -43,7 +43,7 @@ def search_residents(user, query: str, limit: int = 10) -> list[Resident]:
     cond = search_condition(query)
     if cond is None:
         return []
-    stmt = (scoped_residents(user).where(cond).options(selectinload(Resident.neighbourhood))
+    stmt = (scoped_residents(user).where(cond).options(joinedload(Resident.neighbourhood))
             .order_by(Resident.sort_name, Resident.id).limit(limit))
     return db.session.scalars(stmt).all()
 
@@ -53,8 +53,13 @@ def get_resident(user, resident_id: int, *, with_details: bool = False) -> Resid
     stmt = personal_data_scope(user).apply(select(Resident).where(Resident.id == resident_id), Resident)
     stmt = stmt.options(joinedload(Resident.neighbourhood), selectinload(Resident.tags))
     if with_details:
-        stmt = stmt.options(selectinload(Resident.consents).joinedload(Consent.recorded_by),
-                            joinedload(Resident.created_by), joinedload(Resident.updated_by))
+        # Authors are shown by name only: without load_only each would bring its centre along.
+        from models.user import User
+
+        author = (load_only(User.id, User.name), raiseload("*"))
+        stmt = stmt.options(selectinload(Resident.consents).joinedload(Consent.recorded_by).options(*author),
+                            joinedload(Resident.created_by).options(*author),
+                            joinedload(Resident.updated_by).options(*author))
     return db.session.scalars(stmt).one_or_none()
 
 
@@ -88,7 +93,7 @@ def resident_page(user, *, query: str = "", neighbourhood_id: int | None = None,
     """One page of the resident list with its filters; returns (residents, has_next)."""
     stmt = filtered(scoped_residents(user), query=query, neighbourhood_id=neighbourhood_id, tag=tag, rung=rung,
                     no_contact_days=no_contact_days, now=now)
-    stmt = (stmt.options(selectinload(Resident.neighbourhood), selectinload(Resident.tags))
+    stmt = (stmt.options(joinedload(Resident.neighbourhood), selectinload(Resident.tags))
             .order_by(Resident.sort_name, Resident.id).limit(per_page + 1).offset((page - 1) * per_page))
     rows = db.session.scalars(stmt).all()
     return rows[:per_page], len(rows) > per_page
@@ -105,7 +110,7 @@ def possible_duplicates(user, *, first_name=None, last_name=None, description=No
     from models.text import fold
 
     found: dict[int, tuple[Resident, str]] = {}
-    base = scoped_residents(user).options(selectinload(Resident.neighbourhood))
+    base = scoped_residents(user).options(joinedload(Resident.neighbourhood))
     if exclude_id:
         base = base.where(Resident.id != exclude_id)
     exact = []
@@ -156,7 +161,7 @@ def my_followups(user, today, horizon_days: int = 7, limit: int = 40):
                    Interaction.follow_up_on <= today + timedelta(days=horizon_days),
                    Resident.anonymised_at.is_(None))
             .where(personal_data_scope(user).where(Resident))
-            .options(selectinload(Interaction.resident).selectinload(Resident.neighbourhood)))
+            .options(selectinload(Interaction.resident).joinedload(Resident.neighbourhood)))
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
     items = db.session.scalars(stmt.order_by(Interaction.follow_up_on.desc(), Interaction.id).limit(limit)).all()
     return sorted(items, key=lambda i: (i.follow_up_on, i.id)), total

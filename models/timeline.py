@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from models.base import db
 from models.resident import Interaction
@@ -57,11 +56,13 @@ def group_timeline(group_id: int, limit: int = 50) -> list[Entry]:
 
 @resident_source
 def _interactions(resident_id: int, limit: int) -> list[Entry]:
-    rows = db.session.scalars(
-        select(Interaction).where(Interaction.resident_id == resident_id)
-        .options(joinedload(Interaction.user)).order_by(Interaction.occurred_at.desc()).limit(limit))
-    return [Entry(at=i.occurred_at, kind="interaction", title=i.channel, detail=i.note,
-                  actor=i.user.name if i.user else None,
+    from models.user import User
+
+    rows = db.session.execute(
+        select(Interaction, User.name).outerjoin(User, User.id == Interaction.user_id)
+        .where(Interaction.resident_id == resident_id)
+        .order_by(Interaction.occurred_at.desc()).limit(limit))
+    return [Entry(at=i.occurred_at, kind="interaction", title=i.channel, detail=i.note, actor=author,
                   extra={"concerns": i.concerns, "next_step": i.next_step, "follow_up_on": i.follow_up_on,
                          "follow_up_done_at": i.follow_up_done_at, "id": i.id})
-            for i in rows]
+            for i, author in rows]
