@@ -4,10 +4,11 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from models.base import db, utcnow
 from models.geo import Centre, Neighbourhood
+from models.text import words
 
 
 class FindingKind(str, enum.Enum):
@@ -99,6 +100,10 @@ partner_meeting = Table(
 )
 
 
+def fold_name(name: str | None) -> str:
+    return " ".join(words(name))[:200]
+
+
 class Partner(db.Model):
     """An institution or organisation in the centre's cooperation network (sieć współpracy).
 
@@ -111,6 +116,9 @@ class Partner(db.Model):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhood.id"))
     name: Mapped[str] = mapped_column(String(200))
+    # The name's folded words ("Szkoła Podstawowa nr 7" -> "szkola podstawowa nr 7"), kept by `_fold_name`:
+    # the list's search ignores diacritics, as the residents' does.
+    name_folded: Mapped[str] = mapped_column(String(200), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(200))
@@ -125,6 +133,12 @@ class Partner(db.Model):
 
     centre: Mapped[Centre] = relationship(lazy="raise")
     neighbourhood: Mapped[Neighbourhood | None] = relationship(lazy="raise")
+
+    @validates("name")
+    def _fold_name(self, _key, value):
+        self.name_folded = fold_name(value)
+        return value
+
     contacts: Mapped[list["PartnerContact"]] = relationship(back_populates="partner", lazy="raise",
                                                             cascade="all, delete-orphan", passive_deletes=True)
     cooperations: Mapped[list["Cooperation"]] = relationship(back_populates="partner", lazy="raise",

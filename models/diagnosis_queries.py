@@ -21,6 +21,7 @@ from models.diagnosis import (Cooperation, Finding, FindingKind, Partner, Partne
 from models.geo import Neighbourhood
 from models.group import Group, GroupStatus
 from models.meeting import Meeting
+from models.text import words
 from models.resident import Interaction, Resident
 from models.scoping import personal_data_scope
 from models.user import User
@@ -364,8 +365,8 @@ def partner_list(user, *, kind: str | None = None, neighbourhood: int | str | No
         stmt = stmt.where(Partner.neighbourhood_id.is_(None))
     elif neighbourhood:
         stmt = stmt.where(Partner.neighbourhood_id == neighbourhood)
-    if query:
-        stmt = stmt.where(Partner.name.ilike("%" + query.replace("\\", "").replace("%", "").replace("_", "") + "%"))
+    for word in words(query)[:5]:  # diacritics and case ignored: "szkola" finds "Szkoła"
+        stmt = stmt.where(Partner.name_folded.contains(word, autoescape=True))
     stmt = (stmt.order_by(Partner.active.desc(), Partner.name, Partner.id)
             .limit(per_page + 1).offset((page - 1) * per_page))
     rows = [PartnerRow(*r) for r in db.session.execute(stmt).unique()]

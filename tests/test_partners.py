@@ -118,6 +118,13 @@ def test_the_list_filters_by_kind_osiedle_and_name(client, auth, app):
     assert r.status_code == 200 and html.lstrip().startswith('<div id="results">') and "<html" not in html
     assert "Parafia pw. Testowego Świętego" in html and "Fundacja Ogólnomiejska" not in html
     assert len(r.data) <= FRAGMENT_BUDGET
+    # diacritics and case are ignored, every word must match, and LIKE's wildcards are plain text
+    html = client.get("/partners?q=SWIETEGO+parafia", headers=HX).get_data(as_text=True)
+    assert "Parafia pw. Testowego Świętego" in html and "Fundacja Ogólnomiejska" not in html
+    html = client.get("/partners?q=ogolnomiejska", headers=HX).get_data(as_text=True)
+    assert "Fundacja Ogólnomiejska" in html and "Parafia" not in html
+    html = client.get("/partners?q=%25", headers=HX).get_data(as_text=True)
+    assert "Fundacja Ogólnomiejska" in html  # no words: no name filter
     assert client.get("/partners?kind=bogus&neighbourhood=abc").status_code == 200  # unknown filters are ignored
 
 

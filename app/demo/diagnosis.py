@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from app.demo import bulk, person_name
+from models.diagnosis import fold_name
 from models import (Cooperation, Finding, Group, Interaction, Meeting, Partner, PartnerContact, Resident, db,
                     finding_group, finding_interaction, finding_meeting, partner_group, partner_meeting)
 
@@ -237,7 +238,8 @@ def _add_partner(rng, rows, *, centre_id, hood_id, kind, name, roles, created_by
     rows.partner_id += 1
     created = today - timedelta(days=rng.randrange(60, 700))
     rows.partners.append({
-        "id": pid, "centre_id": centre_id, "neighbourhood_id": hood_id, "name": name, "kind": kind,
+        "id": pid, "centre_id": centre_id, "neighbourhood_id": hood_id, "name": name, "name_folded": fold_name(name),
+        "kind": kind,
         "address": f"ul. {rng.choice(STREETS)} {rng.randrange(1, 120)}",
         "website": f"www.partner{pid}.example" if rng.random() < 0.6 else None,
         "phone": _phone(rng), "email": f"kontakt@partner{pid}.example" if rng.random() < 0.8 else None,
