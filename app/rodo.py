@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import joinedload
 
 from models import (AuditEvent, Attendance, Centre, Commitment, Consent, Interaction, Meeting, Membership, Resident,
-                    ResidentTag, db, record_audit)
+                    db, record_audit)
 from models.base import utcnow
 
 ERASED = "[usunięto]"
@@ -59,7 +59,9 @@ def _row(obj, fields) -> dict:
 
 
 def bundle(resident: Resident) -> dict:
-    """Everything Animo holds about one person, as plain data (the JSON of art. 20)."""
+    """Everything Animo holds about one person, as plain data (the JSON of art. 20).
+
+    `resident` is loaded with its details (`models.people.get_resident(..., with_details=True)`)."""
     from models.group import Group
     from models.user import User
 
@@ -71,8 +73,9 @@ def bundle(resident: Resident) -> dict:
     person["centre"] = db.session.get(Centre, resident.centre_id).name
     person["created_by"] = users.get(resident.created_by_id)
     person["updated_by"] = users.get(resident.updated_by_id)
-    tags = db.session.scalars(select(ResidentTag).where(ResidentTag.resident_id == rid).order_by(ResidentTag.id))
-    consents = db.session.scalars(select(Consent).where(Consent.resident_id == rid).order_by(Consent.id))
+    # Tags and consents came with the resident (get_resident(..., with_details=True)): no query here.
+    tags = sorted(resident.tags, key=lambda t: t.id)
+    consents = resident.consents
     interactions = db.session.scalars(select(Interaction).where(Interaction.resident_id == rid)
                                       .order_by(Interaction.occurred_at))
     meetings = db.session.execute(

@@ -59,6 +59,14 @@ def resident_page() -> str:
     return f"/residents/{_coordinator_resident_id()}"
 
 
+def resident_data_page() -> str:
+    return f"/residents/{_coordinator_resident_id()}/data"
+
+
+def timesheet_page() -> str:
+    return f"/commitments/timesheet/{_coordinator_resident_id()}"
+
+
 def contact_path() -> str:
     return f"/interactions/new?resident={_coordinator_resident_id()}"
 
@@ -357,6 +365,11 @@ CASES: list[Case] = [
     Case("contact: find a person", "coordinator", "GET", "/interactions/new?q=kowal", None, "read", fragment=True),
     Case("log a contact", "coordinator", "POST", contact_path, contact_data, "write"),
     Case("my follow-ups", "animator", "GET", "/followups", None, "read"),
+    Case("new resident form", "animator", "GET", "/residents/new", None, "read"),
+    Case("log a contact: the form", "animator", "GET", "/interactions/new", None, "read"),
+    Case("resident's data (RODO access)", "coordinator", "GET", resident_data_page, None, "read"),
+    Case("record of processing", "coordinator", "GET", "/privacy/register", None, "read"),
+    Case("retention review", "coordinator", "GET", "/privacy/retention", None, "read"),
     # meetings and commitments: the after-meeting screen at city scale (60,000 meetings, 600,000 attendances)
     Case("meetings list", "animator", "GET", "/meetings", None, "read"),
     Case("meetings list", "coordinator", "GET", "/meetings", None, "read"),
@@ -366,6 +379,10 @@ CASES: list[Case] = [
     Case("meeting: find a person", "animator", "GET", meeting_search_path, None, "read", fragment=True),
     Case("add a commitment", "animator", "POST", commitment_path, commitment_data, "write", fragment=True),
     Case("commitments list (overdue)", "coordinator", "GET", "/commitments", None, "read"),
+    Case("new meeting form", "animator", "GET", "/meetings/new", None, "read"),
+    Case("calendar settings", "animator", "GET", "/meetings/calendar", None, "read"),
+    Case("volunteer time sheet", "coordinator", "GET", timesheet_page, None, "read"),
+    Case("new group form", "animator", "GET", "/groups/new", None, "read"),
     Case("commitments list (open)", "animator", "GET", "/commitments", None, "read"),
     # informal groups at city scale (1,000 groups): the board, the list, a group's page, a stage move
     Case("groups board", "coordinator", "GET", "/groups/board", None, "read"),

@@ -1,7 +1,7 @@
 """Named queries about residents and contacts, always narrowed by the user's scope in SQL."""
 import re
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from models.base import db
@@ -227,13 +227,15 @@ def inactive_residents(user, months: int, limit: int = 200, only_id: int | None 
     from models.meeting import Attendance, Commitment, Meeting
 
     cutoff = utcnow() - timedelta(days=round(months * 30.44))
-    recent_meeting = (select(Attendance.resident_id).join(Meeting, Meeting.id == Attendance.meeting_id)
-                      .where(Meeting.starts_at >= cutoff))
-    recent_commitment = select(Commitment.resident_id).where(Commitment.created_at >= cutoff)
+    # Correlated NOT EXISTS, each on the resident's own index: only the few residents that pass the
+    # cheap column tests are looked up (a NOT IN built every city-wide attendance of two years first).
+    recent_meeting = (exists().where(Attendance.resident_id == Resident.id, Meeting.id == Attendance.meeting_id,
+                                     Meeting.starts_at >= cutoff))
+    recent_commitment = exists().where(Commitment.resident_id == Resident.id, Commitment.created_at >= cutoff)
     stmt = (scoped_residents(user)
             .where((Resident.last_contact_at.is_(None)) | (Resident.last_contact_at < cutoff),
                    Resident.updated_at < cutoff, Resident.created_at < cutoff,
-                   Resident.id.not_in(recent_meeting), Resident.id.not_in(recent_commitment))
+                   ~recent_meeting, ~recent_commitment)
             .options(joinedload(Resident.neighbourhood))
             .order_by(Resident.last_contact_at.is_not(None), Resident.last_contact_at, Resident.id))
     if only_id is not None:
