@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -107,16 +108,18 @@ def _resolved(path: Path) -> tuple[dict[str, str], dict[str, list[tuple[Case, st
     return emails, cases
 
 
-def run(path: Path, seconds: int = SECONDS, clients: int = CLIENTS, seed: int = 7) -> dict:
-    """Serve the database at `path` with gunicorn and drive it; returns the figures."""
-    emails, cases = _resolved(path)
+@contextmanager
+def serve(path: Path, workers: int = WORKERS):
+    """gunicorn serving the SQLite file at `path` on a free loopback port, as in production (CSRF on).
+    Yields (base URL, the master process); stops it on the way out."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-load-not-a-secret"}
     server = subprocess.Popen(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+        [str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "app:create_app()"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server.log = b""
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -128,7 +131,20 @@ def run(path: Path, seconds: int = SECONDS, clients: int = CLIENTS, seed: int = 
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("gunicorn did not answer /healthz within 30 s")
             time.sleep(0.2)
+        yield base, server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            _, server.log = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, server.log = server.communicate()
 
+
+def run(path: Path, seconds: int = SECONDS, clients: int = CLIENTS, seed: int = 7) -> dict:
+    """Serve the database at `path` with gunicorn and drive it; returns the figures."""
+    emails, cases = _resolved(path)
+    with serve(path) as (base, server):
         samples: list[tuple[str, float, int, bool]] = []  # (kind, ms, status, locked)
         lock = threading.Lock()
         ready = threading.Barrier(clients + 1)  # everyone signed in: the clock starts
@@ -163,13 +179,7 @@ def run(path: Path, seconds: int = SECONDS, clients: int = CLIENTS, seed: int = 
         elapsed = time.monotonic() - started
         workers = _workers(server.pid)
         peaks = [_peak_rss_bytes(pid) for pid in workers]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, stderr = server.communicate()
+    stderr = server.log
 
     def pct(values: list[float], q: float) -> float:
         return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else 0.0)
