@@ -41,16 +41,23 @@ run: db
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops)"
 	exec $(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - "app:create_app()"
 
-# Debian's Chromium for the browser tests and PostgreSQL for the second run of the suite.
+# Debian's Chromium for the browser tests, PostgreSQL for the second run of the suite, npm for axe-core.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-	  echo "Installing chromium and postgresql from Debian's packages..."; \
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v npm >/dev/null; then \
+	  echo "Installing chromium, postgresql and npm from Debian's packages..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium postgresql >/dev/null; \
+	  PKGS="chromium postgresql"; command -v npm >/dev/null || PKGS="$$PKGS nodejs npm"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$PKGS >/dev/null; \
 	fi
-	@command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+	@command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null && command -v npm >/dev/null
 
-test: setup system-deps
+# axe-core for the accessibility tests, pinned in tests/a11y/package-lock.json (npm registry).
+A11Y := tests/a11y
+$(A11Y)/node_modules/.installed: $(A11Y)/package.json $(A11Y)/package-lock.json
+	cd $(A11Y) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: setup system-deps $(A11Y)/node_modules/.installed
 	@status=0; \
 	echo "=== pytest on SQLite ==="; \
 	ANIMO_TEST_DB=sqlite $(PY) -m pytest $(PYTEST_ARGS) tests || status=1; \

@@ -3,7 +3,7 @@ import sqlite3
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
 from app.config import PROJECT_ROOT
@@ -29,6 +29,24 @@ def configure_engine(app: Flask) -> None:
         # Deleted and overwritten content is zeroed on disk: an erased resident leaves no bytes behind.
         cur.execute("PRAGMA secure_delete=ON")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn):
+        # A request that may write takes SQLite's write lock when its transaction begins (BEGIN
+        # IMMEDIATE), waiting up to busy_timeout for another writer: what it reads, checks and
+        # writes is then one serialised step (a version check, a "mark done" that is already done).
+        # A deferred transaction that read first and wrote later could instead fail at once with
+        # "database is locked" (SQLITE_BUSY_SNAPSHOT) when another process wrote in between.
+        # Reads (GET) keep the driver's default: each SELECT on its own, never blocked by a writer.
+        # Sent on the driver's connection, so statement counts (budgets, tests) see no extra query.
+        if not (has_request_context() and request.method not in _READ_METHODS):
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, sqlite3.Connection) and not dbapi_conn.in_transaction:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 _HEAD: list[str] = []

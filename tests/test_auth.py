@@ -188,3 +188,25 @@ def test_sessions_are_rows_with_hashed_tokens(app, client, auth):
         rows = db.session.scalars(select(UserSession)).all()
         assert len(rows) == 1 and rows[0].revoked_at is None
         assert len(rows[0].token_hash) == 64 and rows[0].token_hash not in token
+
+
+def test_throttling_holds_across_two_gunicorn_workers(app, auth, migrated, tmp_path):
+    """The failure count lives in the database, so two gunicorn worker processes share it: after ten
+    wrong passwords, each over a new connection (either worker may answer), even the right one is 429."""
+    from tests.http_client import HttpSession
+    from tests.test_durability import gunicorn
+
+    email = auth.email("animator@regranting")
+    statuses = []
+    with gunicorn(migrated, tmp_path / "gunicorn.log", workers=2) as server:
+        for _ in range(10):
+            client = HttpSession(server.base)
+            client.get("/login")
+            statuses.append(client.post("/login", {"email": email, "password": "zle-haslo-123456"}).status)
+            client.close()
+        client = HttpSession(server.base)
+        client.get("/login")
+        last = client.post("/login", {"email": email, "password": PASSWORD})
+        client.close()
+    assert len(statuses) == 10 and set(statuses) <= {200, 401, 422}, statuses  # refused, not yet throttled
+    assert last.status == 429 and "Zbyt wiele" in last.body, (last.status, last.body[:200])

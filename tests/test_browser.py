@@ -1,18 +1,7 @@
 """Real Chromium against the app served over real HTTP, on a 360 px phone."""
+# Other browser tests import these from here too.
+from tests.browser_helpers import SMALLEST_TARGET, _overflows, _targets_too_small  # noqa: F401
 from tests.conftest import PASSWORD
-
-SMALLEST_TARGET = 24  # px, WCAG 2.2 target size (minimum)
-
-
-def _targets_too_small(page):
-    return page.evaluate("""(min) => [...document.querySelectorAll('a, button, input, select, textarea, summary')]
-        .filter(el => el.offsetParent !== null && el.type !== 'hidden')
-        .map(el => { const r = el.getBoundingClientRect(); return {t: el.outerHTML.slice(0, 80), w: r.width, h: r.height}; })
-        .filter(r => r.w < min || r.h < min)""", SMALLEST_TARGET)
-
-
-def _overflows(page):
-    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
 
 
 def test_sign_in_on_a_phone(live_server, phone, auth):

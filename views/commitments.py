@@ -148,8 +148,14 @@ def set_status(commitment_id: int):
             db.session.flush()
         except StaleDataError:
             db.session.rollback()
-            return _status_conflict(commitment_id)
-        ladder.refresh([commitment.resident_id])
+            # Its twin (the same tap sent twice at once) may have saved exactly this: then there is
+            # nothing to do and nothing to report. Anything else is someone else's change: 409.
+            commitment = q.get_commitment(current_user, commitment_id)
+            if commitment is None or _apply_status(commitment, form.status.data, form.hours.data, form.done_on.data):
+                db.session.rollback()
+                return _status_conflict(commitment_id)
+        else:
+            ladder.refresh([commitment.resident_id])
     message = {
         "done": _("Zrobione: %(what)s.", what=commitment.what),
         "dropped": _("Porzucone: %(what)s.", what=commitment.what),

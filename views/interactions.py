@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import update
 
 from app.forms import choices
 from app.forms.residents import InteractionForm, QuickResidentForm
@@ -94,9 +95,13 @@ def followup_done(interaction_id: int):
     if interaction is None or interaction.user_id != current_user.id:
         abort(404)
     if interaction.follow_up_done_at is None:
-        interaction.follow_up_done_at = utcnow()
-        record_audit("followup_done", user_id=current_user.id, object_type="resident",
-                     object_id=interaction.resident_id, ip=client_ip(), interaction_id=interaction.id)
+        # Set only if still unset, in the database: of two taps sent at once, one ticks it off.
+        ticked = db.session.execute(
+            update(Interaction).where(Interaction.id == interaction.id, Interaction.follow_up_done_at.is_(None))
+            .values(follow_up_done_at=utcnow()).execution_options(synchronize_session=False))
+        if ticked.rowcount:
+            record_audit("followup_done", user_id=current_user.id, object_type="resident",
+                         object_id=interaction.resident_id, ip=client_ip(), interaction_id=interaction.id)
         db.session.commit()
     if wants_fragment():
         return render("interactions/followups.html", block="done", item=interaction, today=today_local(),

@@ -50,3 +50,34 @@ document.addEventListener("submit", function (e) {
   if (note) note.hidden = false;
   form.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
 });
+
+// A table wider than its box scrolls sideways: make that box a keyboard stop with a name, so that
+// it can be scrolled without a mouse (WCAG 2.1.1) and a screen reader says what it holds. Only a
+// box that really scrolls at this width becomes a stop; checked again after swaps and resizes.
+(function () {
+  "use strict";
+  function name(box) {
+    var caption = box.querySelector("caption");
+    var holder = box.closest("section, .card");
+    var heading = caption || (holder && holder.querySelector("h1, h2, h3"));
+    var text = heading ? heading.textContent.replace(/\s+/g, " ").trim() : "";
+    return text || (document.documentElement.lang === "en" ? "Table" : "Tabela");
+  }
+  function mark() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", name(box));
+        box.setAttribute("data-scroll-stop", "");
+      } else if (!scrolls && box.hasAttribute("data-scroll-stop")) {
+        ["tabindex", "role", "aria-label", "data-scroll-stop"].forEach(function (a) { box.removeAttribute(a); });
+      }
+    });
+  }
+  var timer = null;
+  document.addEventListener("DOMContentLoaded", mark);
+  document.addEventListener("htmx:afterSettle", mark);
+  window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
+})();
