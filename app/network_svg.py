@@ -123,14 +123,17 @@ def render(net, *, partner_label, group_label, partner_url, group_url) -> Markup
     partners, groups, (cx, cy), height = layout(net, partner_label, group_label, partner_url, group_url)
     by_partner = {n.id: n for n in partners}
     by_group = {n.id: n for n in groups}
+    # gettext calls stay outside the f-strings: pybabel does not look inside them.
+    title = _("Sieć współpracy: %(centre)s", centre=net.centre_name)
+    partners_heading, groups_heading = _("Partnerzy"), _("Grupy")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="network-svg" width="{WIDTH}" height="{height}" '
            f'viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="network-title" '
            f'font-family="system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, sans-serif">',
-           f'<title id="network-title">{escape(_("Sieć współpracy: %(centre)s", centre=net.centre_name))}</title>',
+           f'<title id="network-title">{escape(title)}</title>',
            f'<text x="{ARC_SPACE}" y="22" font-size="14" font-weight="700" fill="{INK}">'
-           f'{escape(_("Partnerzy"))} ({len(partners)})</text>',
+           f'{escape(partners_heading)} ({len(partners)})</text>',
            f'<text x="{ARC_SPACE + BOX_W + GAP}" y="22" font-size="14" font-weight="700" fill="{INK}">'
-           f'{escape(_("Grupy"))} ({len(groups)})</text>']
+           f'{escape(groups_heading)} ({len(groups)})</text>']
 
     # Each sentence translated once (gettext without values gives the pattern), filled in per line.
     t_met = _("%(a)s i %(b)s: wspólne spotkania: %(n)d")

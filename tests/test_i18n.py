@@ -51,3 +51,16 @@ def test_catalog_is_up_to_date_with_the_code(tmp_path):
     with (root / "app/translations/en/LC_MESSAGES/messages.po").open("rb") as fh:
         known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     assert sorted(fresh - known) == []
+
+
+def test_no_gettext_inside_f_strings():
+    """pybabel does not look inside f-strings: a `_()` there is never translated."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    inside = re.compile(r"""\bf(['"]).*\{[^}]*\b_l?\(""")
+    found = [f"{path.relative_to(root)}:{n}" for folder in ("app", "views", "models")
+             for path in sorted((root / folder).rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if inside.search(line)]
+    assert found == []
