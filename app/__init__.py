@@ -69,6 +69,12 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (grants, apply):
         app.register_blueprint(module.bp)
+    from views import reports
+
+    app.register_blueprint(reports.bp)
+    from views import city
+
+    app.register_blueprint(city.bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -82,3 +82,48 @@ def xlsx_response(filename: str, header: list[str], rows: Iterable[Iterable], ti
 
     return Response(generate(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers=_attachment(filename))
+
+
+class Heading(list):
+    """A row of a sectioned download (a report) that starts a section: bold in XLSX, plain in CSV."""
+
+
+def xlsx_sections_response(filename: str, rows: Iterable[Iterable], title: str = "Animo",
+                           widths: Iterable[int] = ()) -> Response:
+    """One sheet of sections (a report), written row by row in write-only mode to a temporary file
+    and streamed; rows that are `Heading`s are bold. Every cell goes through `safe_cell`."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    bold = Font(bold=True)
+    for row in rows:
+        values = [safe_cell(v) for v in row]
+        if isinstance(row, Heading):
+            cells = []
+            for v in values:
+                cell = WriteOnlyCell(ws, value=v)
+                cell.font = bold
+                cells.append(cell)
+            ws.append(cells)
+        else:
+            ws.append(values)
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    wb.save(path)
+
+    def generate():
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(64 * 1024):
+                    yield chunk
+        finally:
+            os.unlink(path)
+
+    return Response(generate(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers=_attachment(filename))

@@ -12,6 +12,8 @@ NAV = [
     ("diagnosis.index", _l("Diagnoza"), {"animator", "coordinator"}),
     ("partners.index", _l("Partnerzy"), {"animator", "coordinator"}),
     ("grants.calls", _l("Mikrogranty"), {"coordinator", "reviewer"}),
+    ("city.index", _l("Miasto w liczbach"), {"city", "admin"}),
+    ("reports.index", _l("Raporty"), {"coordinator", "city", "admin"}),
     ("admin.users", _l("Zespół"), {"coordinator"}),
     ("privacy.retention", _l("Przegląd danych"), {"coordinator"}),
     ("admin.users", _l("Użytkownicy"), {"admin"}),

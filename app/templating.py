@@ -137,4 +137,5 @@ def audit_label(action: str) -> str:
         "grant_review_declared": _("deklaracja bezstronności oceniającego"),
         "grant_review_saved": _("zapisanie oceny wniosku"),
         "grant_settlement_saved": _("zapisanie rozliczenia grantu"),
+        "report_exported": _("pobranie raportu CIL"),
     }.get(action, action)

@@ -413,6 +413,9 @@ def test_reviewers_see_only_their_applications_and_only_after_declaring(app):
 
     listing = reviewer.get("/grants/calls").get_data(as_text=True)
     assert "Mój wniosek do oceny" in listing and "Cudzy wniosek" not in listing
+    start = reviewer.get("/").get_data(as_text=True)  # the start page lists what waits for them
+    assert "Mój wniosek do oceny" in start and "Cudzy wniosek" not in start
+    assert "najpierw oświadczenie o konflikcie interesów" in start and "Nie masz przypisanych" not in start
     assert reviewer.get(f"/grants/applications/{other}").status_code == 404
     assert reviewer.get(f"/grants/calls/{call.id}").status_code == 200
     call_page = reviewer.get(f"/grants/calls/{call.id}").get_data(as_text=True)

@@ -50,12 +50,13 @@ def watch_console(page) -> list[str]:
 
 
 def test_after_meeting_flow_fits_the_tap_and_time_budget(live_server, phone, auth, app):
-    """10 known people, 1 newcomer and 1 promise, counted from the Spotkania list."""
+    """10 known people, 1 newcomer and 1 promise, counted from the start page (where signing in lands)."""
     gid, members = make_group_with_members(app)
     came = members[:10]
     errors = watch_console(phone)
     sign_in(phone, live_server, auth.email("animator@wilda"))
-    phone.goto(f"{live_server}/meetings")
+    phone.goto(f"{live_server}/")
+    assert not _overflows(phone) and _targets_too_small(phone) == []
     taps = Taps(phone)
     started = time.perf_counter()
 

@@ -16,6 +16,9 @@ GET_MATRIX = {
     "/login": {"anon": 200, "*": 302},
     "/": {"anon": LOGIN, "*": 200},
     "/healthz": {"*": 200},
+    # the city's view: programme-wide figures, no personal data (views/city.py)
+    "/city": {"anon": LOGIN, "city": 200, "admin": 200, "*": 403},
+    "/city/export.<fmt>": {"anon": LOGIN, "city": 200, "admin": 200, "*": 403},
     "/account/password": {"anon": LOGIN, "*": 200},
     "/admin/users": {"anon": LOGIN, "coordinator@wilda": 200, "admin": 200, "*": 403},
     "/admin/users/new": {"anon": LOGIN, "coordinator@wilda": 200, "admin": 200, "*": 403},
@@ -210,6 +213,15 @@ POST_MATRIX.update({
     "/grants/applications/<int:application_id>/review": GRANT_REVIEW,
     "/grants/groups/<int:group_id>/link": STAFF_422,
     "/apply/<slug>": {"*": 422},
+})
+# The report for the city (views/reports.py): staff get their own centre's (animators: their osiedla);
+# the city and admins choose a centre (a download without one is a 422 asking for it); reviewers none.
+REPORT_DOWNLOAD = {"anon": LOGIN, "animator@wilda": 200, "coordinator@wilda": 200, "city": 422, "admin": 422,
+                   "*": 403}
+GET_MATRIX.update({
+    "/reports": {"anon": LOGIN, "reviewer@regranting": 403, "*": 200},
+    "/reports/xlsx": REPORT_DOWNLOAD,
+    "/reports/csv": REPORT_DOWNLOAD,
 })
 
 
