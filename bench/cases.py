@@ -60,6 +60,20 @@ def resident_page() -> str:
     return f"/residents/{_coordinator_resident_id()}"
 
 
+def two_word_search() -> str:
+    """Two word prefixes ("anna ziel") of a named resident of the coordinator's centre: a search that
+    finds people in both datasets, so that its statement counts compare like with like."""
+    from models import Resident
+    from models.text import words
+
+    coordinator = db.session.get(User, demo_user_id(Role.coordinator.value))
+    first, last = db.session.execute(
+        select(Resident.first_name, Resident.last_name)
+        .where(Resident.centre_id == coordinator.centre_id, Resident.first_name.is_not(None),
+               Resident.last_name.is_not(None)).order_by(Resident.id).limit(1)).one()
+    return f"/residents?q={words(first)[0][:4]}+{words(last)[0][:4]}"
+
+
 def resident_data_page() -> str:
     return f"/residents/{_coordinator_resident_id()}/data"
 
@@ -401,7 +415,7 @@ CASES: list[Case] = [
     Case("resident list", "animator", "GET", "/residents", None, "read", p50_ms=15),
     Case("resident list", "coordinator", "GET", "/residents", None, "read", p50_ms=15),
     Case("search 'kow'", "coordinator", "GET", "/residents?q=kow", None, "read", fragment=True, p50_ms=15),
-    Case("search 'anna ziel'", "coordinator", "GET", "/residents?q=anna+ziel", None, "read", fragment=True, p50_ms=15),
+    Case("search 'first4 last4'", "coordinator", "GET", two_word_search, None, "read", fragment=True, p50_ms=15),
     Case("list: no contact 90 days", "coordinator", "GET", "/residents?no_contact=90&rung=known", None, "read"),
     Case("resident page", "coordinator", "GET", resident_page, None, "read", p50_ms=15),
     Case("duplicates while typing", "coordinator", "GET", "/residents/duplicates?first_name=Anna&last_name=Nowak",
