@@ -1,7 +1,7 @@
 """Jinja filters and globals: Polish dates and numbers, navigation by role."""
 from datetime import date, datetime
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -57,7 +57,15 @@ def role_label(role: str) -> str:
 
 
 def audit_label(action: str) -> str:
-    """A readable name for an audit action code; unknown codes are shown as they are."""
+    """A readable name for an audit action code; unknown codes are shown as they are.
+    The table is translated once per request, not once per row of the audit trail."""
+    table = g.get("_audit_labels")
+    if table is None:
+        table = g._audit_labels = _audit_labels()
+    return table.get(action, action)
+
+
+def _audit_labels() -> dict[str, str]:
     return {
         "login": _("logowanie"),
         "login_failed": _("nieudane logowanie"),
@@ -138,4 +146,4 @@ def audit_label(action: str) -> str:
         "grant_review_saved": _("zapisanie oceny wniosku"),
         "grant_settlement_saved": _("zapisanie rozliczenia grantu"),
         "report_exported": _("pobranie raportu CIL"),
-    }.get(action, action)
+    }
