@@ -102,8 +102,9 @@ def export(fmt: str):
             yield (rid, first, last, desc, hood, phone, yes if phone_ok else no, email, yes if email_ok else no,
                    street, building, label("age", age), label("rung", rung), last_contact, tags, created)
 
+    # Which filters, not what was typed into the search box (often a surname): no personal values.
     record_audit("export", user_id=current_user.id, object_type="resident_list", ip=client_ip(), format=fmt,
-                 filters={k: v for k, v in filters.items() if v})
+                 filters={k: (True if k == "query" else v) for k, v in filters.items() if v})
     db.session.commit()
     name = f"mieszkancy.{fmt}"
     if fmt == "csv":
