@@ -7,9 +7,9 @@ and the audit trail keeps who erased whom and when, never the values. Reports th
 same before and after. On SQLite the write-ahead log is then truncated (`app.database`), and
 `secure_delete` has zeroed what was overwritten: no byte of the values stays in the files.
 """
+import dataclasses
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -19,7 +19,7 @@ from app.database import truncate_wal_after_commit
 from models import (AuditEvent, Attendance, Centre, Commitment, Consent, Finding, Interaction, Meeting, Membership,
                     Resident, db, finding_interaction, record_audit)
 from models.base import utcnow
-from models.text import fold, words
+from models.text import words
 
 ERASED = "[usunięto]"
 
@@ -44,7 +44,7 @@ def anonymise(resident: Resident, user_id: int | None, ip: str | None, reason: s
     db.session.execute(update(Interaction).where(Interaction.resident_id == rid)
                        .values(concerns=None, note=None, next_step=None))
     db.session.execute(update(Commitment).where(Commitment.resident_id == rid).values(what=ERASED))
-    redacted = redact_findings(resident.centre_id, rid, traces)
+    redacted = redact_findings(resident.centre_id, traces)
     for eraser in EXTRA_ERASERS:
         eraser(rid)
     _scrub_audit_searches()
@@ -67,14 +67,14 @@ SHINGLE = 4  # this many words in a row, the same as in the person's text, are a
 _TOKEN = re.compile(r"\w+")
 
 
-@dataclass
+@dataclasses.dataclass
 class _Traces:
-    names: list[tuple[str, ...]] = field(default_factory=list)  # anywhere in the centre
-    near_names: list[tuple[str, ...]] = field(default_factory=list)  # in findings linked to the person
-    texts: list[tuple[str, ...]] = field(default_factory=list)  # the person's free texts, as folded words
-    patterns: list[re.Pattern] = field(default_factory=list)  # phone and e-mail, as written anywhere
-    stems: list[str] = field(default_factory=list)  # the surname declined: Kowalska -> Kowalskiej, Kowalską
-    interaction_ids: list[int] = field(default_factory=list)
+    names: list[tuple[str, ...]] = dataclasses.field(default_factory=list)  # anywhere in the centre
+    near_names: list[tuple[str, ...]] = dataclasses.field(default_factory=list)  # in findings linked to the person
+    texts: list[tuple[str, ...]] = dataclasses.field(default_factory=list)  # the person's free texts, as folded words
+    patterns: list[re.Pattern] = dataclasses.field(default_factory=list)  # phone and e-mail, as written anywhere
+    stems: list[str] = dataclasses.field(default_factory=list)  # surname stems: Kowalska -> Kowalskiej
+    interaction_ids: list[int] = dataclasses.field(default_factory=list)
 
     def shingles(self) -> set[tuple[str, ...]]:
         return {t[i:i + SHINGLE] for t in self.texts for i in range(len(t) - SHINGLE + 1)}
@@ -108,11 +108,13 @@ def _traces_of(resident: Resident) -> _Traces:
     sources = [resident.notes, *(t for r in rows for t in (r.concerns, r.note, r.next_step))]
     sources += db.session.scalars(select(Commitment.what).where(Commitment.resident_id == resident.id)).all()
     tr.texts = [w for w in (_words(t) for t in sources) if w]
-    if resident.phone:
-        digits = re.sub(r"\D", "", resident.phone)
-        local = digits[2:] if resident.phone.startswith("+48") else digits
-        tr.patterns.append(re.compile(r"(?<!\d)(?:\+?\s*" + re.escape(digits[:len(digits) - len(local)]) + r"[\s.-]*)?"
-                                      + r"[\s.-]*".join(local) + r"(?!\d)"))
+    digits = re.sub(r"\D", "", resident.phone or "")
+    if len(digits) >= 6:
+        # +48 601 234 567, 601-234-567, 601234567: the number however it was typed
+        local = digits[2:] if (resident.phone or "").startswith("+48") else digits
+        country = digits[:len(digits) - len(local)]
+        tr.patterns.append(re.compile(r"(?<!\d)(?:\+?\s*" + country + r"[\s.-]*)?" + r"[\s.-]*".join(local)
+                                      + r"(?!\d)"))
     if resident.email:
         tr.patterns.append(re.compile(re.escape(resident.email), re.IGNORECASE))
     return tr
@@ -121,9 +123,9 @@ def _traces_of(resident: Resident) -> _Traces:
 def redact(value: str | None, phrases: list[tuple[str, ...]], shingles: set, patterns: list[re.Pattern],
            whole: list[tuple[str, ...]] = (), stems: list[str] = ()) -> str | None:
     """`value` with every run of words that is one of `phrases` (or a declined form of one of
-    `stems`), or SHINGLE words of the person's text, or a match of `patterns` replaced by ERASED; a value that is all the person's own text
-    (one of `whole`, or a piece of it of at least three words) becomes ERASED. Words compare folded:
-    case, diacritics and punctuation do not hide a copy."""
+    `stems`), or SHINGLE words of the person's text, or a match of `patterns` replaced by ERASED;
+    a value that is all the person's own text (one of `whole`, or a piece of it of at least three
+    words) becomes ERASED. Words compare folded: case, diacritics and punctuation do not hide a copy."""
     if not value:
         return value
     # (start, end, folded word) for every word; a token like "x_y" gives two words with one span
@@ -166,7 +168,7 @@ def redact(value: str | None, phrases: list[tuple[str, ...]], shingles: set, pat
     return "".join(out)
 
 
-def redact_findings(centre_id: int, resident_id: int, traces: _Traces) -> int:
+def redact_findings(centre_id: int, traces: _Traces) -> int:
     """Redact the person's name, contact details and copied text in the findings of their centre
     (those made from their contacts also lose the first name, the address and a short copied text).
     Through the ORM, so each changed finding's version moves on. Returns how many changed."""
