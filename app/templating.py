@@ -70,6 +70,7 @@ def _audit_labels() -> dict[str, str]:
         "login": _("logowanie"),
         "login_failed": _("nieudane logowanie"),
         "login_throttled": _("logowanie zablokowane (zbyt wiele prób)"),
+        "login_alert": _("alarm: wiele nieudanych logowań na konto z nieznanych urządzeń"),
         "logout": _("wylogowanie"),
         "access_denied": _("odmowa dostępu"),
         "password_changed": _("zmiana własnego hasła"),
