@@ -94,6 +94,7 @@ def _audit_labels() -> dict[str, str]:
         "residents_imported": _("import osób z arkusza"),
         "register_updated": _("zmiana rejestru czynności przetwarzania"),
         "consent_data_removed": _("usunięcie danych po wycofaniu zgody"),
+        "sign_in_records_purged": _("usunięcie starych prób logowania i zakończonych sesji"),
         "group_created": _("utworzenie grupy"),
         "group_updated": _("zmiana danych grupy"),
         "group_stage_changed": _("zmiana etapu grupy"),

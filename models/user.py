@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, delete, false, func, or_, select, update
+from sqlalchemy import Column, ForeignKey, Index, String, Table, and_, delete, false, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, joinedload, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -169,11 +169,13 @@ class UserSession(db.Model):
 
     @staticmethod
     def purge(max_age: timedelta, revoked_kept: timedelta) -> int:
-        """Delete sessions past `max_age` (they can no longer sign anyone in) and sessions revoked more
-        than `revoked_kept` ago (kept that long for the audit); returns how many."""
+        """Delete sessions that expired (past `max_age`, never revoked: they can no longer sign anyone
+        in) and sessions revoked more than `revoked_kept` ago (kept that long for the audit: who was
+        signed out when); returns how many."""
         now = utcnow()
         result = db.session.execute(delete(UserSession).where(or_(
-            UserSession.created_at <= now - max_age, UserSession.revoked_at <= now - revoked_kept)))
+            and_(UserSession.revoked_at.is_(None), UserSession.created_at <= now - max_age),
+            UserSession.revoked_at <= now - revoked_kept)))
         return result.rowcount or 0
 
 

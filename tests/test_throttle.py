@@ -153,3 +153,37 @@ def test_unknown_and_known_e_mails_are_throttled_alike(app, auth):
     """The delay does not tell an attacker which e-mails have accounts."""
     _attacker, answers = _attack(app, "nikt-taki@animo.example", attempts=11)
     assert answers[-1].status_code == 429 and int(answers[-1].headers["Retry-After"]) > 0
+
+
+def test_enforce_retention_purges_old_attempts_and_ended_sessions(app, runner):
+    """login_attempt rows (e-mail addresses) go after 30 days; sessions go once expired (30 days after
+    the sign-in), or 30 days after they were revoked (kept that long for the audit)."""
+    from models import UserSession
+    from models.base import utcnow
+
+    now = utcnow()
+    days = lambda n: now - timedelta(days=n)  # noqa: E731
+    uid = app.world.users["animator@wilda"]
+    with app.app_context():
+        for at in (days(31), days(29), now):
+            db.session.add(LoginAttempt(email="kto@animo.example", ip="10.0.0.1", at=at))
+        sessions = {
+            "live": UserSession(token_hash="a" * 64, user_id=uid, created_at=now),
+            "young": UserSession(token_hash="b" * 64, user_id=uid, created_at=days(29)),
+            "expired": UserSession(token_hash="c" * 64, user_id=uid, created_at=days(31)),
+            "revoked_lately": UserSession(token_hash="d" * 64, user_id=uid, created_at=days(40), revoked_at=days(29)),
+            "revoked_long_ago": UserSession(token_hash="e" * 64, user_id=uid, created_at=days(40), revoked_at=days(31)),
+        }
+        db.session.add_all(sessions.values())
+        db.session.commit()
+        ids = {name: s.id for name, s in sessions.items()}
+    r = runner.invoke(args=["enforce-retention"])
+    assert r.exit_code == 0, r.output
+    assert "1 login attempts, 2 ended sessions" in r.output
+    with app.app_context():
+        left = sorted(db.session.scalars(select(LoginAttempt.at)))
+        assert left == [days(29), now]
+        kept = set(db.session.scalars(select(UserSession.id)))
+        assert kept == {ids["live"], ids["young"], ids["revoked_lately"]}
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in_records_purged"))
+        assert event.detail_dict == {"via": "cli", "login_attempts": 1, "sessions": 2}
