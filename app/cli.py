@@ -196,7 +196,8 @@ def restore(path: Path, yes: bool):
 @click.command("enforce-retention")
 @with_appcontext
 def enforce_retention():
-    """Remove contact data whose consent was withdrawn longer ago than the grace period (run nightly)."""
+    """Remove contact data whose consent was withdrawn longer ago than the grace period, and old sign-in
+    attempts and ended sessions (run nightly)."""
     from datetime import timedelta
 
     from sqlalchemy import and_, exists, update
@@ -219,3 +220,17 @@ def enforce_retention():
     record_audit("consent_data_removed", via="cli", **removed)
     db.session.commit()
     click.echo(f"Contact data removed after withdrawn consent: {removed['phone']} phones, {removed['email']} e-mails.")
+    _purge_sign_in_records()
+
+
+def _purge_sign_in_records() -> None:
+    """Sign-in attempts (they hold e-mail addresses and addresses) after LOGIN_ATTEMPT_RETENTION;
+    sessions once expired, or SESSION_RETENTION after they were revoked."""
+    from models import LoginAttempt, UserSession
+
+    cfg = current_app.config
+    attempts = LoginAttempt.purge(cfg["LOGIN_ATTEMPT_RETENTION"])
+    sessions = UserSession.purge(cfg["SESSION_MAX_AGE"], cfg["SESSION_RETENTION"])
+    record_audit("sign_in_records_purged", via="cli", login_attempts=attempts, sessions=sessions)
+    db.session.commit()
+    click.echo(f"Sign-in records removed: {attempts} login attempts, {sessions} ended sessions.")

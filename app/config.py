@@ -41,8 +41,21 @@ class Defaults:
 
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt: slow and salted
     PASSWORD_MIN_LENGTH = 12
+    # Sign-in throttling (the rule is in views/auth.py's docstring): LIMIT failures within WINDOW
+    # from one address, or with one device cookie, make that address or device wait. Failures for
+    # an account from unknown browsers at unknown addresses, counted over ACCOUNT_WINDOW, make only
+    # such browsers wait: DELAY_BASE after the LIMIT-th, doubling with each further one, at most
+    # DELAY_MAX. The owner's browser (device cookie) and usual address are never delayed by them.
     LOGIN_FAILURE_LIMIT = 10
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_ACCOUNT_WINDOW = timedelta(hours=24)
+    LOGIN_DELAY_BASE = timedelta(seconds=30)
+    LOGIN_DELAY_MAX = timedelta(hours=1)
+    LOGIN_DEVICE_MAX_AGE = timedelta(days=180)  # the device cookie; renewed at every sign-in
+    LOGIN_USUAL_ADDRESS_AGE = timedelta(days=30)  # an address with a successful sign-in this recent
+    # enforce-retention: sign-in attempts (they hold e-mail addresses) and ended sessions.
+    LOGIN_ATTEMPT_RETENTION = timedelta(days=30)
+    SESSION_RETENTION = timedelta(days=30)  # revoked sessions stay this long for the audit
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     # Micro-grants: attachments (photos and scans) and the public application form.

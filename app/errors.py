@@ -43,7 +43,11 @@ def init_app(app) -> None:
             return err
         # Our own aborts may carry a specific Polish description; werkzeug's defaults are English.
         own = err.description if getattr(err, "polish", False) else None
-        return render_error(err.code, own)
+        body, code = render_error(err.code, own)
+        # Keep the headers HTTP asks of the error (Allow on a 405, Retry-After on a 429,
+        # WWW-Authenticate on a 401); the page and its content type are ours.
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
+        return body, code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

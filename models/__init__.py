@@ -5,7 +5,7 @@ benchmark and tests can use the models without building an application.
 """
 from models.base import db, utcnow
 from models.geo import Centre, CentreKind, Neighbourhood
-from models.user import LoginAttempt, Role, User, UserSession, user_neighbourhood
+from models.user import LoginAttempt, LoginLimits, Role, User, UserSession, user_neighbourhood
 from models.audit import AuditEvent, record_audit
 from models.scoping import Scope, personal_data_scope, team_scope
 from models.resident import (AgeGroup, Channel, Consent, ConsentMethod, ConsentPurpose, Interaction, Resident,
@@ -28,7 +28,7 @@ from models import grants_queries  # noqa: E402,F401
 __all__ = [
     "db", "utcnow",
     "Centre", "CentreKind", "Neighbourhood",
-    "LoginAttempt", "Role", "User", "UserSession", "user_neighbourhood",
+    "LoginAttempt", "LoginLimits", "Role", "User", "UserSession", "user_neighbourhood",
     "AuditEvent", "record_audit",
     "Scope", "personal_data_scope", "team_scope",
     "AgeGroup", "Channel", "Consent", "ConsentMethod", "ConsentPurpose", "Interaction", "Resident", "ResidentTag",

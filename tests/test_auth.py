@@ -53,9 +53,13 @@ def test_password_is_hashed_slowly_by_default(app):
 
 def test_session_cookie_flags(client, auth):
     r = auth.login("animator@wilda")
-    header = r.headers["Set-Cookie"]
+    cookies = {h.split("=", 1)[0]: h for h in r.headers.getlist("Set-Cookie")}
+    header = cookies["animo_session"]
     assert "HttpOnly" in header and "SameSite=Lax" in header
     assert "Secure" not in header  # only in production
+    device = cookies["animo_device"]  # the device cookie of the sign-in throttle (tests/test_throttle.py)
+    assert "HttpOnly" in device and "SameSite=Strict" in device and "Path=/login" in device
+    assert "Secure" not in device
 
 
 def test_session_identifier_changes_at_login(client, auth):
@@ -161,7 +165,8 @@ def test_throttling_per_address(app, client, auth):
                            environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert r.status_code == 303
     with app.app_context():
-        assert db.session.query(LoginAttempt).count() == 10
+        assert db.session.query(LoginAttempt).filter_by(succeeded=False).count() == 10  # the 429 wrote none
+        assert db.session.query(LoginAttempt).filter_by(succeeded=True).count() == 1  # the usual address
 
 
 def test_login_logout_and_denial_are_audited(app, client, auth):
@@ -192,13 +197,18 @@ def test_sessions_are_rows_with_hashed_tokens(app, client, auth):
 
 def test_throttling_holds_across_two_gunicorn_workers(app, auth, migrated, tmp_path):
     """The failure count lives in the database, so two gunicorn worker processes share it: after ten
-    wrong passwords, each over a new connection (either worker may answer), even the right one is 429."""
+    wrong passwords, each over a new connection (either worker may answer), even the right one is 429
+    from that address; the owner's browser (device cookie) still signs in (tests/test_throttle.py)."""
     from tests.http_client import HttpSession
     from tests.test_durability import gunicorn
 
     email = auth.email("animator@regranting")
     statuses = []
     with gunicorn(migrated, tmp_path / "gunicorn.log", workers=2) as server:
+        owner = HttpSession(server.base)
+        owner.login(email, PASSWORD)
+        assert owner.post("/logout", {}).status == 303 and "animo_device" in owner.cookies
+        owner.close()
         for _ in range(10):
             client = HttpSession(server.base)
             client.get("/login")
@@ -208,5 +218,10 @@ def test_throttling_holds_across_two_gunicorn_workers(app, auth, migrated, tmp_p
         client.get("/login")
         last = client.post("/login", {"email": email, "password": PASSWORD})
         client.close()
+        owner.get("/login")
+        owners = owner.post("/login", {"email": email, "password": PASSWORD})
+        owner.close()
     assert len(statuses) == 10 and set(statuses) <= {200, 401, 422}, statuses  # refused, not yet throttled
     assert last.status == 429 and "Zbyt wiele" in last.body, (last.status, last.body[:200])
+    assert int(last.headers["retry-after"]) > 0
+    assert owners.status == 303, (owners.status, owners.body[:200])
