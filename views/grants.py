@@ -817,7 +817,8 @@ def _review_response(a, assignment, managed, form, status):
 @roles_required(*PEOPLE)
 def link_group(application_id: int):
     """Link the application to a Group of the centre (the group's page then shows its grants). A group of
-    another centre is linked from its own page, by its animator or coordinator, with the reference number."""
+    another centre asks from its own page, with the reference number; the request waits on this
+    application's page for the coordinator's confirmation (`link_decision`)."""
     a, assignment = _managed_or_404(application_id)
     form = LinkGroupForm()
     options = q.group_choices(current_user)
