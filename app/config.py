@@ -64,6 +64,9 @@ class Defaults:
     APPLY_MAX_BYTES = 100 * 1024  # the public form has no files: anything bigger is refused with 413
     APPLY_SUBMISSIONS_PER_HOUR = 5  # accepted applications per address per hour, then 429
     APPLY_ATTEMPTS_PER_HOUR = 30  # any POSTs (with errors too) per address per hour, then 429
+    # Linking a group by reference number: failed look-ups per user within the window, then 429 (and an alert).
+    GRANT_REFERENCE_FAILURE_LIMIT = 10
+    GRANT_REFERENCE_FAILURE_WINDOW = timedelta(hours=1)
 
     BABEL_DEFAULT_LOCALE = "pl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Warsaw"

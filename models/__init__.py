@@ -20,8 +20,8 @@ from models import meetings_queries  # noqa: E402,F401  registers the meeting an
 from models import groups_queries  # noqa: E402,F401  registers the stage and membership timeline sources
 from models import diagnosis_queries  # noqa: E402,F401  the local diagnosis and the cooperation network
 from models.grants import (ApplicantKind, ApplyAttempt, Attachment, BudgetSource, CallStatus, Declaration,
-                           GrantApplication, GrantBudgetLine, GrantCall, GrantCriterion, GrantMember, GrantStatus,
-                           GrantStatusChange, Review, ReviewAssignment, ReviewScore, Settlement, SettlementDocument,
+                           GrantApplication, GrantBudgetLine, GrantCall, GrantCriterion, GrantLinkRequest,
+                           GrantMember, GrantStatus, GrantStatusChange, LinkStatus, ReferenceAttempt, Review, ReviewAssignment, ReviewScore, Settlement, SettlementDocument,
                            grant_call_neighbourhood)
 from models import grants_queries  # noqa: E402,F401
 
@@ -39,7 +39,8 @@ __all__ = [
     "Cooperation", "Finding", "FindingKind", "FindingSource", "Partner", "PartnerContact", "PartnerKind",
     "finding_group", "finding_interaction", "finding_meeting", "partner_group", "partner_meeting",
     "ApplicantKind", "ApplyAttempt", "Attachment", "BudgetSource", "CallStatus", "Declaration", "GrantApplication",
-    "GrantBudgetLine", "GrantCall", "GrantCriterion", "GrantMember", "GrantStatus", "GrantStatusChange", "Review",
+    "GrantBudgetLine", "GrantCall", "GrantCriterion", "GrantLinkRequest", "GrantMember", "LinkStatus",
+    "ReferenceAttempt", "GrantStatus", "GrantStatusChange", "Review",
     "ReviewAssignment", "ReviewScore", "Settlement", "SettlementDocument", "grant_call_neighbourhood",
     "grants_queries",
 ]

@@ -6,6 +6,7 @@ inside the granting transaction (see `models/grants_queries.grant`), and a CHECK
 within the budget, so that two coordinators deciding at the same moment can never overspend.
 """
 import enum
+import secrets
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -88,6 +89,24 @@ class BudgetSource(str, enum.Enum):
     grant = "grant"  # z dotacji
     own = "own"  # wkład własny finansowy lub rzeczowy (liczy się tylko u organizacji)
     volunteer = "volunteer"  # praca wolontariuszy, wyceniona (liczy się zawsze)
+
+
+# The random part of a reference number: Crockford's base32 (no I, L, O, U), four characters, so that
+# "MG/2026/0007-K7QX" is read out on the phone without doubt and cannot be guessed from the sequence
+# (32**4 = 1,048,576 codes per number; failed look-ups are throttled per user, see grants_queries).
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 4
+# What people mishear or mistype, read as the code's own characters.
+CODE_READS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_reference_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_reference(application_id: int, submitted_at: datetime, code: str) -> str:
+    """The number the applicants are given: MG/<year of submission>/<id>-<random code>."""
+    return f"MG/{submitted_at.year}/{application_id:04d}-{code}"
 
 
 class Declaration(str, enum.Enum):
@@ -228,6 +247,9 @@ class GrantApplication(db.Model):
     returned_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     source: Mapped[str] = mapped_column(String(10), default="staff")  # "public" (the form) or "staff"
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The random part of the reference number (see CODE_ALPHABET): knowing the number is what lets a
+    # group ask for a link to its application.
+    reference_code: Mapped[str] = mapped_column(String(CODE_LENGTH), default=new_reference_code)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1)
 
@@ -267,8 +289,8 @@ class GrantApplication(db.Model):
 
     @property
     def reference(self) -> str:
-        """The number the applicants are given, e.g. MG/2026/0007 (the year of submission and the id)."""
-        return f"MG/{self.submitted_at.year}/{self.id:04d}"
+        """The number the applicants are given, e.g. MG/2026/0007-K7QX (year of submission, id, random code)."""
+        return format_reference(self.id, self.submitted_at, self.reference_code)
 
 
 class GrantMember(db.Model):
@@ -450,6 +472,50 @@ class Attachment(db.Model):
     description: Mapped[str | None] = mapped_column(String(200))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class LinkStatus(str, enum.Enum):
+    pending = "pending"  # czeka na potwierdzenie koordynatora/ki centrum prowadzącego nabór
+    confirmed = "confirmed"  # potwierdzona: wniosek połączony z grupą
+    refused = "refused"  # odrzucona
+
+
+class GrantLinkRequest(db.Model):
+    """A group's request to be linked to an application outside the requester's scope (the application of
+    another centre's call). Until the coordinator of the centre running the call confirms it, nothing of
+    the application reaches the group's page; confirmed, the application's `group_id` is set."""
+
+    __tablename__ = "grant_link_request"
+    __table_args__ = (
+        # One request per group and application: asking again after a refusal is not a new request.
+        UniqueConstraint("application_id", "group_id", name="uq_grant_link_request_application_group"),
+        Index("ix_grant_link_request_group", "group_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("grant_application.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("community_group.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default=LinkStatus.pending.value)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    application: Mapped[GrantApplication] = relationship(lazy="raise")
+    group = relationship("Group", lazy="raise")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="raise")
+
+
+class ReferenceAttempt(db.Model):
+    """A reference number typed to link a group that matched nothing linkable, kept so that guessing is
+    throttled per user across every worker. Only who and when; rows older than a day go as new ones come."""
+
+    __tablename__ = "grant_reference_attempt"
+    __table_args__ = (Index("ix_grant_reference_attempt_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ApplyAttempt(db.Model):

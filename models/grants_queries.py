@@ -22,10 +22,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models.base import db, utcnow
 from models.diagnosis import Partner, PartnerKind
 from models.geo import Centre, Neighbourhood
-from models.grants import (FINAL_STATUSES, GRANTED_STATUSES, REVIEWABLE_STATUSES, TRANSITIONS, ApplyAttempt, Attachment, CallStatus,
-                           GrantApplication, GrantBudgetLine, GrantCall, GrantCriterion, GrantMember,
-                           GrantStatus, GrantStatusChange, Review, ReviewAssignment, ReviewScore, Settlement,
-                           SettlementDocument, grant_call_neighbourhood, money)
+from models.grants import (CODE_ALPHABET, CODE_LENGTH, CODE_READS, FINAL_STATUSES, GRANTED_STATUSES,
+                           REVIEWABLE_STATUSES, TRANSITIONS, ApplyAttempt, Attachment, CallStatus, GrantApplication,
+                           GrantBudgetLine, GrantCall, GrantCriterion, GrantLinkRequest, GrantMember, GrantStatus,
+                           GrantStatusChange, LinkStatus, ReferenceAttempt, Review, ReviewAssignment, ReviewScore,
+                           Settlement, SettlementDocument, format_reference, grant_call_neighbourhood, money)
 from models.group import Group, Membership
 from models.meeting import Meeting, meeting_animator
 from models.resident import Interaction
@@ -187,6 +188,7 @@ def ranking(call: GrantCall) -> list[RankRow]:
             .where(GrantApplication.call_id == call.id)
             .options(load_only(GrantApplication.id, GrantApplication.call_id, GrantApplication.title,
                                GrantApplication.applicant_name, GrantApplication.status, GrantApplication.submitted_at,
+                               GrantApplication.reference_code,
                                GrantApplication.requested_amount, GrantApplication.granted_amount,
                                GrantApplication.neighbourhood_id, GrantApplication.version, raiseload=True),
                      joinedload(GrantApplication.neighbourhood))
@@ -357,8 +359,10 @@ class GroupGrant:
 
 def grants_of_group(user, group_id: int) -> list[GroupGrant]:
     """The micro-grant applications linked to a group the user may see (one statement). No personal
-    data: titles, statuses and amounts."""
-    stmt = (select(GrantApplication.id, GrantApplication.submitted_at, GrantApplication.title, GrantCall.title,
+    data: titles, statuses and amounts. Only confirmed links set `group_id`: a pending request shows
+    nothing of its application (see `link_requests_of_group`)."""
+    stmt = (select(GrantApplication.id, GrantApplication.submitted_at, GrantApplication.reference_code,
+                   GrantApplication.title, GrantCall.title,
                    GrantApplication.status, GrantApplication.requested_amount, GrantApplication.granted_amount,
                    GrantApplication.centre_id)
             .join(GrantCall, GrantCall.id == GrantApplication.call_id)
@@ -366,37 +370,162 @@ def grants_of_group(user, group_id: int) -> list[GroupGrant]:
             .where(GrantApplication.group_id == group_id, personal_data_scope(user).where(Group))
             .order_by(GrantApplication.submitted_at.desc()))
     own_centre = user.centre_id if manages_calls(user) else None
-    return [GroupGrant(i, reference(i, at), t, ct, s, money(r), money(g) if g is not None else None,
+    return [GroupGrant(i, format_reference(i, at, code), t, ct, s, money(r), money(g) if g is not None else None,
                        cid == own_centre)
-            for i, at, t, ct, s, r, g, cid in db.session.execute(stmt).all()]
+            for i, at, code, t, ct, s, r, g, cid in db.session.execute(stmt).all()]
 
 
-def reference(application_id: int, submitted_at: datetime) -> str:
-    return f"MG/{submitted_at.year}/{application_id:04d}"
-
-
-def parse_reference(raw: str) -> tuple[int, int] | None:
-    """'MG/2026/0007' (any case, spaces or dashes) -> (2026, 7)."""
-    parts = [p for p in "".join(c if c.isalnum() else " " for c in (raw or "").upper()).split() if p]
-    if len(parts) != 3 or parts[0] != "MG" or not parts[1].isdigit() or not parts[2].isdigit():
+def parse_reference(raw: str) -> tuple[int, int, str] | None:
+    """'MG/2026/0007-K7QX' (any case, spaces, dashes or slashes, the dash before the code may be left out;
+    O read as 0, I and L as 1) -> (2026, 7, 'K7QX'). A number without its code is no number."""
+    text = (raw or "").upper()
+    if not text.isascii():
         return None
-    if len(parts[1]) != 4 or len(parts[2]) > 9:
+    parts = "".join(c if c.isalnum() else " " for c in text).split()
+    if len(parts) == 3 and len(parts[2]) > CODE_LENGTH:  # "MG/2026/0007K7QX": the code is the last four
+        parts = [parts[0], parts[1], parts[2][:-CODE_LENGTH], parts[2][-CODE_LENGTH:]]
+    if len(parts) != 4 or parts[0] != "MG":
         return None
-    return int(parts[1]), int(parts[2])
+    year, number, code = parts[1], parts[2], parts[3].translate(CODE_READS)
+    if len(year) != 4 or not year.isdigit() or not 1 <= len(number) <= 9 or not number.isdigit():
+        return None
+    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+        return None
+    return int(year), int(number), code
 
 
 def application_by_reference(raw: str, neighbourhood_id: int) -> GrantApplication | None:
-    """An application not yet linked to a group, of this osiedle, by its reference number."""
+    """An application not yet linked to a group, of this osiedle, by its full reference number (with the
+    random code). Anything else (no such number, a wrong code, another osiedle, already linked) is None,
+    all alike: the caller answers the same message and counts a failure."""
     parsed = parse_reference(raw)
     if parsed is None:
         return None
-    year, application_id = parsed
+    year, application_id, code = parsed
     a = db.session.scalars(select(GrantApplication).where(
-        GrantApplication.id == application_id, GrantApplication.group_id.is_(None),
-        GrantApplication.neighbourhood_id == neighbourhood_id)).one_or_none()
+        GrantApplication.id == application_id, GrantApplication.reference_code == code,
+        GrantApplication.group_id.is_(None), GrantApplication.neighbourhood_id == neighbourhood_id)).one_or_none()
     if a is None or a.submitted_at.year != year:
         return None
     return a
+
+
+def in_application_scope(user, application_id: int) -> bool:
+    """May the user reach the application (manage it, or review it)? Then a link needs no confirmation."""
+    return bool(db.session.scalar(select(exists().where(GrantApplication.id == application_id,
+                                                        application_scope(user)))))
+
+
+# --- link requests: a group asks, the centre running the call confirms ----------------------------------
+
+def link_request_for(application_id: int, group_id: int) -> GrantLinkRequest | None:
+    return db.session.scalars(select(GrantLinkRequest).where(GrantLinkRequest.application_id == application_id,
+                                                             GrantLinkRequest.group_id == group_id)).one_or_none()
+
+
+def request_link(application: GrantApplication, group_id: int, user_id: int) -> GrantLinkRequest:
+    """A pending request (the caller checked there is none for this group and application)."""
+    req = GrantLinkRequest(application_id=application.id, group_id=group_id, requested_by_id=user_id,
+                           status=LinkStatus.pending.value)
+    db.session.add(req)
+    return req
+
+
+@dataclass
+class GroupLinkRequest:
+    """What a group's page may say about a request: when, and how it stands. Nothing of the application."""
+    requested_at: datetime
+    status: str
+    decided_at: datetime | None
+
+
+def link_requests_of_group(group_id: int, recent: timedelta = timedelta(days=30)) -> list[GroupLinkRequest]:
+    """The group's pending requests, and those refused lately (one statement). The caller has checked the
+    group is in the user's scope; no column of the application is read."""
+    since = utcnow() - recent
+    stmt = (select(GrantLinkRequest.requested_at, GrantLinkRequest.status, GrantLinkRequest.decided_at)
+            .where(GrantLinkRequest.group_id == group_id,
+                   or_(GrantLinkRequest.status == LinkStatus.pending.value,
+                       and_(GrantLinkRequest.status == LinkStatus.refused.value, GrantLinkRequest.decided_at > since)))
+            .order_by(GrantLinkRequest.requested_at.desc(), GrantLinkRequest.id.desc()))
+    return [GroupLinkRequest(at, status, decided) for at, status, decided in db.session.execute(stmt).all()]
+
+
+@dataclass
+class LinkRequestRow:
+    """A request as its decider sees it: which group, of which centre and osiedle, asked by whom."""
+    id: int
+    status: str
+    requested_at: datetime
+    decided_at: datetime | None
+    group_name: str
+    centre_name: str
+    neighbourhood_name: str
+    requested_by: str | None
+
+
+def link_requests_of(application_id: int) -> list[LinkRequestRow]:
+    """The requests to link a managed application to a group, pending first (one statement)."""
+    requester = aliased(User)
+    stmt = (select(GrantLinkRequest.id, GrantLinkRequest.status, GrantLinkRequest.requested_at,
+                   GrantLinkRequest.decided_at, Group.name, Centre.name, Neighbourhood.name, requester.name)
+            .join(Group, Group.id == GrantLinkRequest.group_id)
+            .join(Centre, Centre.id == Group.centre_id)
+            .join(Neighbourhood, Neighbourhood.id == Group.neighbourhood_id)
+            .outerjoin(requester, requester.id == GrantLinkRequest.requested_by_id)
+            .where(GrantLinkRequest.application_id == application_id)
+            .order_by((GrantLinkRequest.status == LinkStatus.pending.value).desc(),
+                      GrantLinkRequest.requested_at.desc(), GrantLinkRequest.id.desc()))
+    return [LinkRequestRow(*row) for row in db.session.execute(stmt).all()]
+
+
+def pending_link_counts(call_id: int) -> dict[int, int]:
+    """{application id: pending link requests} for a call's ranking (one statement)."""
+    stmt = (select(GrantLinkRequest.application_id, func.count())
+            .join(GrantApplication, GrantApplication.id == GrantLinkRequest.application_id)
+            .where(GrantApplication.call_id == call_id, GrantLinkRequest.status == LinkStatus.pending.value)
+            .group_by(GrantLinkRequest.application_id))
+    return {aid: int(n) for aid, n in db.session.execute(stmt).all()}
+
+
+def get_link_request(application_id: int, request_id: int) -> GrantLinkRequest | None:
+    """A request of this application (the caller has checked the application is managed by the user)."""
+    return db.session.scalars(select(GrantLinkRequest).where(GrantLinkRequest.id == request_id,
+                                                             GrantLinkRequest.application_id == application_id)
+                              ).one_or_none()
+
+
+def confirm_link(req: GrantLinkRequest, application: GrantApplication, user_id: int) -> int:
+    """Link the application to the requesting group; other groups' pending requests for it are refused.
+    Returns how many were refused so. The caller commits (the application's version guards a race)."""
+    now = utcnow()
+    application.group_id = req.group_id
+    req.status, req.decided_at, req.decided_by_id = LinkStatus.confirmed.value, now, user_id
+    others = db.session.execute(
+        update(GrantLinkRequest)
+        .where(GrantLinkRequest.application_id == application.id, GrantLinkRequest.id != req.id,
+               GrantLinkRequest.status == LinkStatus.pending.value)
+        .values(status=LinkStatus.refused.value, decided_at=now, decided_by_id=user_id)
+        .execution_options(synchronize_session=False))
+    return others.rowcount or 0
+
+
+def refuse_link(req: GrantLinkRequest, user_id: int) -> None:
+    req.status, req.decided_at, req.decided_by_id = LinkStatus.refused.value, utcnow(), user_id
+
+
+# --- the reference look-up's throttle ------------------------------------------------------------------
+
+def reference_failures(user_id: int, window: timedelta) -> int:
+    """Failed reference look-ups of the user within `window` (one statement)."""
+    return int(db.session.scalar(select(func.count()).select_from(ReferenceAttempt).where(
+        ReferenceAttempt.user_id == user_id, ReferenceAttempt.at > utcnow() - window)) or 0)
+
+
+def record_reference_failure(user_id: int, keep: timedelta = timedelta(days=1)) -> None:
+    """Count a failed look-up; rows older than `keep` go as new ones come (only the throttle reads them)."""
+    db.session.execute(delete(ReferenceAttempt).where(ReferenceAttempt.at < utcnow() - keep))
+    db.session.add(ReferenceAttempt(user_id=user_id))
 
 
 # --- writes --------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_a_resident_applies_on_a_phone(live_server, phone, app):
     phone.get_by_role("button", name="Wyślij wniosek").tap()
     phone.wait_for_url(re.compile(r".*/submitted$"))
     reference = phone.locator(".reference").inner_text()
-    assert re.fullmatch(r"MG/\d{4}/\d{4}", reference)
+    assert re.fullmatch(r"MG/\d{4}/\d{4}-[0-9A-HJKMNP-TV-Z]{4}", reference)
     assert not _overflows(phone)
     assert [e for e in errors if "status of 422" not in e] == []  # the 422 of the first try is expected
     with app.app_context():

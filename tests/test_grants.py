@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from models import (Attachment, AuditEvent, GrantApplication, GrantCall, GrantStatusChange, Group, Neighbourhood,
-                    Partner, Review, ReviewAssignment, User, db)
+from models import (Attachment, AuditEvent, GrantApplication, GrantCall, GrantLinkRequest, GrantStatusChange, Group,
+                    Neighbourhood, Partner, Review, ReviewAssignment, User, db)
 from models import grants_queries as q
 from tests.conftest import PASSWORD
 
@@ -217,7 +217,7 @@ def test_call_to_settlement_through_the_pages(app, uploads):
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/apply/{call.slug}/submitted")
     done = resident.get(r.headers["Location"]).get_data(as_text=True)
     a = latest_application(app)
-    assert re.fullmatch(r"MG/\d{4}/\d{4}", a.reference) and a.reference in done
+    assert re.fullmatch(r"MG/\d{4}/\d{4}-[0-9A-HJKMNP-TV-Z]{4}", a.reference) and a.reference in done
     assert (a.status, a.requested_amount, a.volunteer_amount, a.source) == ("submitted", Decimal("3600.00"),
                                                                            Decimal("600.00"), "public")
     aid = a.id
@@ -292,7 +292,8 @@ def test_call_to_settlement_through_the_pages(app, uploads):
     history = text_of(coordinator.get(f"/grants/applications/{aid}").get_data(as_text=True))
     assert "złożony → ocena merytoryczna" in history and "Umowa nr RG/2026/007" in history
 
-    # 8. the group's page shows it: its animator links the application by its number
+    # 8. the group's page shows it: its animator (of another centre) asks for the link by the number, and
+    # the regranting coordinator confirms it
     animator = login(app, "animator@wilda")
     with app.app_context():
         gid = db.session.scalar(select(Group.id).where(Group.name == "Potańcówka na Rynku Wildeckim"))
@@ -301,8 +302,14 @@ def test_call_to_settlement_through_the_pages(app, uploads):
     group_page = animator.get(f"/groups/{gid}").get_data(as_text=True)
     assert f'hx-get="/grants/groups/{gid}"' in group_page
     fragment = text_of(animator.get(f"/grants/groups/{gid}", headers=HX).get_data(as_text=True))
+    assert "czeka na potwierdzenie" in fragment and a.reference not in fragment and a.title not in fragment
+    page = coordinator.get(f"/grants/applications/{aid}").get_data(as_text=True)
+    request_id = re.search(rf'/grants/applications/{aid}/link-requests/(\d+)', page).group(1)
+    r = coordinator.post(f"/grants/applications/{aid}/link-requests/{request_id}", data={"decision": "confirm"})
+    assert r.status_code == 303
+    fragment = text_of(animator.get(f"/grants/groups/{gid}", headers=HX).get_data(as_text=True))
     assert a.reference in fragment and "rozliczony ze zwrotem środków" in fragment and "przyznano 3 500,00 zł" in fragment
-    assert "Anna Nowak" not in fragment
+    assert "Anna Nowak" not in fragment and "czeka na potwierdzenie" not in fragment
 
     # 9. the city report's figures
     with app.app_context():
@@ -561,9 +568,14 @@ def test_the_group_link_by_reference_is_scoped(app):
     assert wilda.post(f"/grants/groups/{rataje_group}/link", data={"reference": ref}).status_code == 404
     rataje = login(app, "coordinator@rataje")
     r = rataje.post(f"/grants/groups/{rataje_group}/link", data={"reference": ref})
-    assert r.status_code == 422 and "Sprawdź numer." in r.get_data(as_text=True)  # another osiedle
-    assert wilda.post(f"/grants/groups/{wilda_group}/link", data={"reference": "MG/1999/0001"}).status_code == 422
+    assert r.status_code == 422 and "Sprawdź cały numer" in r.get_data(as_text=True)  # another osiedle
+    assert wilda.post(f"/grants/groups/{wilda_group}/link", data={"reference": "MG/1999/0001-AAAA"}).status_code == 422
     assert wilda.post(f"/grants/groups/{wilda_group}/link", data={"reference": ref}).status_code == 303
+    assert application_of(app, aid).group_id is None  # asked, not taken
+    with app.app_context():
+        request_id = db.session.scalar(select(GrantLinkRequest.id).where(GrantLinkRequest.application_id == aid))
+    r = coordinator.post(f"/grants/applications/{aid}/link-requests/{request_id}", data={"decision": "confirm"})
+    assert r.status_code == 303
     assert application_of(app, aid).group_id == wilda_group
     # once linked, no one links it elsewhere
     with app.app_context():

@@ -211,6 +211,8 @@ POST_MATRIX.update({
         "settlement/documents", "attachments", "reviewers/<int:assignment_id>/remove")},
     "/grants/applications/<int:application_id>/declaration": GRANT_REVIEW,
     "/grants/applications/<int:application_id>/review": GRANT_REVIEW,
+    # a group's request for a link, confirmed or refused by the coordinator of the centre running the call
+    "/grants/applications/<int:application_id>/link-requests/<int:request_id>": GRANT_MANAGE,
     "/grants/groups/<int:group_id>/link": STAFF_422,
     "/apply/<slug>": {"*": 422},
 })
@@ -303,7 +305,7 @@ def _grant_records_of(world, own: bool) -> dict:
     assignment_id = db.session.scalar(select(ReviewAssignment.id).order_by(ReviewAssignment.id).limit(1))
     slug = db.session.scalar(select(GrantCall.slug).where(GrantCall.status == "open").limit(1))
     return {"call_id": call_id, "application_id": application_id, "assignment_id": assignment_id,
-            "attachment_id": 999999, "slug": slug}
+            "attachment_id": 999999, "request_id": 999999, "slug": slug}
 
 
 def _records_of(world, centre: str, animator: str) -> dict:

@@ -19,20 +19,21 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import default_exceptions
 
 from app import grants_files
 from app.forms import choices
 from app.forms.grants import (DEFAULT_CRITERIA, AgreementForm, ApplicationForm, AssignReviewerForm, AttachmentForm,
                               CallForm, CallStatusForm, CloseForm, DecisionForm, DeclarationForm, DocumentForm,
-                              EditApplicationForm, FormalCheckForm, LinkGroupForm, LinkReferenceForm, NoteForm,
-                              ReviewForm, SettlementForm)
+                              EditApplicationForm, FormalCheckForm, LinkDecisionForm, LinkGroupForm, LinkReferenceForm,
+                              NoteForm, ReviewForm, SettlementForm)
 from app.htmx import render, wants_fragment
 from app.sessions import client_ip, deny, roles_required
 from app.timeutil import today_local
 from models import Neighbourhood, Role, db, record_audit, utcnow
 from models import grants_queries as q
 from models.grants import (CALL_TRANSITIONS, FINAL_STATUSES, REVIEWABLE_STATUSES, Attachment, CallStatus,
-                           Declaration, GrantApplication, GrantCall, GrantCriterion, GrantStatus, Review,
+                           Declaration, GrantApplication, GrantCall, GrantCriterion, GrantStatus, LinkStatus, Review,
                            ReviewAssignment, Settlement, SettlementDocument, money)
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
@@ -196,6 +197,7 @@ def _call_page(call, rows, status_form, status: int = 200):
     counts = {"all": len(rows), "pending": sum(1 for r in rows if r.application.status in REVIEWABLE_STATUSES),
               "granted": sum(1 for r in rows if r.application.is_granted)}
     return render("grants/call.html", call=call, managed=True, rows=rows, tasks=[], counts=counts,
+                  link_requests=q.pending_link_counts(call.id),
                   status_form=status_form, next_statuses=CALL_TRANSITIONS.get(call.status, ()), status=status,
                   public_url=url_for("apply.form", slug=call.slug, _external=True))
 
@@ -362,6 +364,7 @@ def _page_context(a: GrantApplication, assignment, managed: bool, **forms) -> di
     if managed:
         ctx["history"] = q.history(a.id)
         ctx["assignments"] = q.assignments(a.id)
+        ctx["link_requests"] = q.link_requests_of(a.id)
         if a.status in REVIEWABLE_STATUSES:
             ctx["reviewer_choices"] = q.reviewer_choices(a)
         if a.status in SETTLEMENT_STATUSES:
@@ -814,7 +817,8 @@ def _review_response(a, assignment, managed, form, status):
 @roles_required(*PEOPLE)
 def link_group(application_id: int):
     """Link the application to a Group of the centre (the group's page then shows its grants). A group of
-    another centre is linked from its own page, by its animator or coordinator, with the reference number."""
+    another centre asks from its own page, with the reference number; the request waits on this
+    application's page for the coordinator's confirmation (`link_decision`)."""
     a, assignment = _managed_or_404(application_id)
     form = LinkGroupForm()
     options = q.group_choices(current_user)
@@ -839,39 +843,134 @@ def link_group(application_id: int):
 @roles_required(*STAFF)
 def group_grants_page(group_id: int):
     """A group's micro-grant applications: loaded by htmx into the group's page (no personal data:
-    numbers, titles, stages, amounts), or a page of its own without scripts."""
+    numbers, titles, stages, amounts), or a page of its own without scripts. A request for a link still
+    waiting for the centre running the call shows as such, with nothing of its application."""
     group = q.group_in_scope(current_user, group_id)
     if group is None:
         abort(404)
-    return render("grants/group.html", block="grants", group=group, grants=q.grants_of_group(current_user, group.id))
+    return render("grants/group.html", block="grants", group=group, grants=q.grants_of_group(current_user, group.id),
+                  requests=q.link_requests_of_group(group.id))
+
+
+def _reference_throttled() -> bool:
+    cfg = current_app.config
+    return q.reference_failures(current_user.id, cfg["GRANT_REFERENCE_FAILURE_WINDOW"]) >= \
+        cfg["GRANT_REFERENCE_FAILURE_LIMIT"]
+
+
+def _throttled_page(form, group):
+    """429 in Polish; no look-up is made while the user is throttled, so guessing goes no further."""
+    window = current_app.config["GRANT_REFERENCE_FAILURE_WINDOW"]
+    form.reference.errors = [_("Zbyt wiele błędnych numerów wniosku w ciągu ostatniej godziny. Spróbuj ponownie "
+                               "później albo poproś centrum prowadzące nabór o sprawdzenie numeru.")]
+    resp = render("grants/link.html", form=form, group=group, status=429)
+    resp.headers["Retry-After"] = str(int(window.total_seconds()))
+    return resp
 
 
 @bp.route("/groups/<int:group_id>/link", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def link_reference(group_id: int):
-    """From a group's page: the group's own animator or coordinator links the group's application,
-    by the reference number the group was given (the application must be for the group's osiedle)."""
+    """From a group's page: the group's animator or coordinator links the group's application by the full
+    reference number the group was given (with its random code; the application must be for the group's
+    osiedle and not yet linked). An application in the user's own scope is linked at once; any other
+    becomes a request that the coordinator of the centre running the call confirms or refuses, and until
+    then the group's page shows nothing of it.
+
+    A number that matches nothing linkable (wrong, of another osiedle, already linked) answers one message
+    whatever the reason, and counts as a failure: after GRANT_REFERENCE_FAILURE_LIMIT of them within the
+    window the user gets 429 without any look-up (with an alert in the audit trail)."""
     group = q.group_in_scope(current_user, group_id)
     if group is None:
         abort(404)
     form = LinkReferenceForm()
     if request.method == "GET":
         return render("grants/link.html", form=form, group=group)
+    if _reference_throttled():
+        return _throttled_page(form, group)
     if not form.validate():
         return render("grants/link.html", form=form, group=group, status=422)
     a = q.application_by_reference(form.reference.data, group.neighbourhood_id)
     if a is None:
-        form.reference.errors.append(_("Nie ma wniosku o tym numerze z tego osiedla, który nie byłby już połączony "
-                                       "z grupą. Sprawdź numer."))
+        form.reference.errors.append(_("Nie znaleziono wniosku o tym numerze, który można połączyć z tą grupą. "
+                                       "Sprawdź cały numer razem z kodem na końcu (np. MG/2026/0007-K7QX) "
+                                       "i czy wniosek dotyczy osiedla grupy."))
+        resp = render("grants/link.html", form=form, group=group, status=422)
+        q.record_reference_failure(current_user.id)
+        db.session.flush()
+        if _reference_throttled():  # this failure reached the limit: say so once, in the audit trail
+            _audit("grant_reference_throttled", "community_group", group.id,
+                   limit=current_app.config["GRANT_REFERENCE_FAILURE_LIMIT"])
+        db.session.commit()  # after rendering, so that the commit does not expire what the page reads
+        return resp
+    target = url_for("groups.show", group_id=group.id) + "#grants"
+    if q.in_application_scope(current_user, a.id):
+        a.group_id = group.id
+        _audit("grant_group_linked", "grant_application", a.id, group_id=group.id)
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            abort(409)
+        return _done(_("Wniosek połączony z grupą."), target)
+    existing = q.link_request_for(a.id, group.id)
+    if existing is not None and existing.status == LinkStatus.refused.value:
+        form.reference.errors.append(_("Centrum prowadzące nabór odrzuciło już prośbę tej grupy o to powiązanie. "
+                                       "Jeśli to pomyłka, skontaktuj się z koordynatorem/ką tego centrum."))
         return render("grants/link.html", form=form, group=group, status=422)
-    a.group_id = group.id
-    _audit("grant_group_linked", "grant_application", a.id, group_id=group.id)
+    if existing is None:
+        req = q.request_link(a, group.id, current_user.id)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same request sent twice at once: the first one stands
+            db.session.rollback()
+        else:
+            _audit("grant_link_requested", "grant_application", a.id, group_id=group.id, request_id=req.id)
+            db.session.commit()
+    return _done(_("Prośba o powiązanie wysłana, czeka na potwierdzenie koordynatora/ki centrum prowadzącego "
+                   "nabór."), target)
+
+
+@bp.route("/applications/<int:application_id>/link-requests/<int:request_id>", methods=["POST"])
+@roles_required(*PEOPLE)
+def link_decision(application_id: int, request_id: int):
+    """The coordinator of the centre running the call confirms a group's request (the application is linked
+    to the group, other groups' pending requests for it are refused) or refuses it. Both audited; a request
+    already decided, or an application already linked, answers 409 and writes nothing."""
+    a, _assignment = _managed_or_404(application_id)
+    req = q.get_link_request(a.id, request_id)
+    if req is None:
+        abort(404)
+    form = LinkDecisionForm()
+    target = url_for("grants.application", application_id=a.id) + "#link-requests"
+    if not form.validate():
+        raise _polish(422, _("Wybierz: potwierdzić czy odrzucić prośbę."))
+    if req.status != LinkStatus.pending.value:
+        raise _polish(409, _("Tę prośbę już rozpatrzono."))
+    if form.decision.data == "refuse":
+        q.refuse_link(req, current_user.id)
+        _audit("grant_link_refused", "grant_application", a.id, group_id=req.group_id, request_id=req.id)
+        db.session.commit()
+        return _done(_("Prośba o powiązanie odrzucona."), target)
+    if a.group_id is not None:
+        raise _polish(409, _("Wniosek jest już połączony z grupą."))
+    group_id = req.group_id
+    refused = q.confirm_link(req, a, current_user.id)
+    _audit("grant_link_confirmed", "grant_application", a.id, group_id=group_id, request_id=req.id,
+           others_refused=refused)
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         abort(409)
-    return _done(_("Wniosek połączony z grupą."), url_for("groups.show", group_id=group.id) + "#grants")
+    return _done(_("Powiązanie potwierdzone: wniosek połączony z grupą."), target)
+
+
+def _polish(code: int, message: str):
+    """An HTTPException carrying a Polish description that the error handler shows."""
+    err = default_exceptions[code](message)
+    err.polish = True
+    return err
 
 
 # --- the settlement -------------------------------------------------------------------------------------

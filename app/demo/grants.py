@@ -23,7 +23,7 @@ from models import (GrantApplication, GrantBudgetLine, GrantCall, GrantCriterion
                     Group, Partner, Resident, Review, ReviewAssignment, ReviewScore, Settlement, SettlementDocument,
                     User, db)
 from models import grants_queries as q
-from models.grants import GRANTED_STATUSES, money
+from models.grants import GRANTED_STATUSES, money, new_reference_code
 from models.text import fold
 
 BUDGET = Decimal("230000.00")
@@ -307,6 +307,7 @@ class _Generator:
             "formal_reasons": None, "correction_due": None, "decision_note": None, "decided_on": None,
             "agreement_number": None, "agreement_date": None, "returned_amount": None, "source": source,
             "submitted_at": submitted, "created_by_id": None if source == "public" else self.coordinator,
+            "reference_code": new_reference_code(),  # random, not from the seed: never guessable from the demo
             "version": len(path),
         }
         self.rows["application"].append(row)

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField,
                      SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import choices
 from app.forms.residents import phone_check
@@ -602,8 +602,16 @@ class LinkGroupForm(FlaskForm):
 
 class LinkReferenceForm(FlaskForm):
     reference = StringField(_l("Numer wniosku"), validators=[DataRequired(_l("Podaj numer wniosku.")),
-                                                             Length(max=30)],
-                            render_kw={"placeholder": "MG/2026/0007", "autocomplete": "off"})
+                                                             Length(max=30, message=_l("Numer wniosku ma najwyżej 30 znaków."))],
+                            render_kw={"placeholder": "MG/2026/0007-K7QX", "autocomplete": "off"})
+
+
+class LinkDecisionForm(FlaskForm):
+    """The coordinator of the centre running the call confirms or refuses a group's request for a link."""
+    # Two buttons name="decision" (value "confirm" or "refuse"), not a choice field: nothing to render.
+    decision = StringField(_l("Decyzja"), validators=[
+        DataRequired(_l("Wybierz: potwierdzić czy odrzucić prośbę.")),
+        AnyOf(("confirm", "refuse"), message=_l("Wybierz: potwierdzić czy odrzucić prośbę."))])
 
 
 # --- reviews --------------------------------------------------------------------------------------
