@@ -94,12 +94,15 @@ class HeadcountForm(FlaskForm):
 
 
 class NotesForm(FlaskForm):
-    """Notes and decisions, saved as they are typed. A field left out of the request is left alone."""
+    """Notes and decisions, saved as they are typed. A field left out of the request is left alone.
+    Each save carries the meeting's version and gets the next one back (app/writes.py)."""
 
+    edits = "meeting"
     notes = TextAreaField(_l("Notatki"), validators=[Optional(), Length(max=10000), no_pesel],
                           render_kw={"rows": 4})
     decisions = TextAreaField(_l("Ustalenia"), validators=[Optional(), Length(max=10000), no_pesel],
                               render_kw={"rows": 3})
+    version = HiddenField()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
