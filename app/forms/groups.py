@@ -129,4 +129,6 @@ class GoalForm(FlaskForm):
 
 
 class GoalStatusForm(FlaskForm):
+    edits = "goal"
     status = SelectField(_l("Status celu"), choices=choices(GOAL_STATUS_LABELS))
+    version = HiddenField()
