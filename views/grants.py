@@ -434,8 +434,8 @@ def _step_forms(a: GrantApplication, ctx: dict, forms: dict) -> dict:
     return out
 
 
-def _page(a, assignment, managed=True, status=200, message=None, **forms):
-    return render("grants/application.html", status=status, message=message,
+def _page(a, assignment, managed=True, status=200, message=None, current_values=None, **forms):
+    return render("grants/application.html", status=status, message=message, current_values=current_values,
                   **_page_context(a, assignment, managed, **forms))
 
 

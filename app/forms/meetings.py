@@ -50,6 +50,7 @@ def default_due():
 
 class MeetingForm(FlaskForm):
     """Plan or describe a meeting. Choices come from the view: the user's osiedla, groups, team."""
+    edits = "meeting"  # carries its version (app/writes.py)
 
     neighbourhood_id = SelectField(_l("Osiedle"), coerce=int, validators=[DataRequired(_l("Wybierz osiedle."))])
     group_id = SelectField(_l("Grupa"), coerce=int, default=0, validators=[Optional()])
@@ -167,6 +168,7 @@ class CommitmentStatusForm(FlaskForm):
 
 
 class CommitmentEditForm(FlaskForm):
+    edits = "commitment"  # carries its version (app/writes.py)
     what = StringField(_l("Co zrobi"), validators=[DataRequired(_l("Napisz, co ta osoba zrobi.")), Length(max=300)])
     due_on = DateField(_l("Do kiedy"), validators=[Optional()])
     group_id = SelectField(_l("Grupa (opcjonalnie)"), coerce=int, default=0, validators=[Optional()])
