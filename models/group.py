@@ -133,5 +133,8 @@ class Goal(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=GoalStatus.planned.value)
     due_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
 
     group: Mapped[Group] = relationship(back_populates="goals", lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}

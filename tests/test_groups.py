@@ -683,12 +683,19 @@ def test_goals_add_and_change_status(app, client, auth):
     assert "Regał w kawiarni" in body and "01.03.2027" in body
     with app.app_context():
         goal = db.session.scalar(select(Goal).where(Goal.title == "Regał w kawiarni"))
-    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "done"}, headers=HX)
+    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "done", "version": "1"}, headers=HX)
     assert r.status_code == 200 and "Status celu zapisany." in r.get_data(as_text=True)
-    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "in_progress"})
+    assert client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "done", "version": "1"},
+                       headers=HX).status_code == 200  # the same tap again: already saved
+    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "in_progress", "version": "2"})
     assert r.status_code == 303
-    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "maybe"})
+    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "maybe", "version": "3"})
     assert r.status_code == 422
+    # A change chosen on a page older than the last change: 409, the choice kept, nothing written.
+    r = client.post(f"/groups/{gid}/goals/{goal.id}", data={"status": "dropped", "version": "2"}, headers=HX)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409 and "Ktoś inny zmienił ten cel" in body and "„w toku”" in body
+    assert f'<option value="dropped" selected>' in body and 'name="version" value="3"' in body
     with app.app_context():
         assert db.session.get(Goal, goal.id).status == "in_progress"
 

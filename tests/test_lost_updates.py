@@ -94,7 +94,8 @@ def test_second_save_of_a_resident_gets_409_and_the_first_value_survives(app, li
     assert r.status == 409
     assert "<html" not in r.body  # htmx swaps the details block in place
     assert "Ktoś inny zapisał zmiany tej osoby" in r.body
-    assert "Aktualne dane: Jadwiga Pierwsza" in r.body and "Górna Wilda" in r.body  # the current values
+    current = re.search(r"Aktualne wartości:.*?</dl>", r.body, re.S).group(0)  # the current values
+    assert "Pierwsza" in current and "Górna Wilda" in current
     kept = form_fields(r.body, f"/residents/{rid}")
     assert kept["last_name"] == "Druga"  # this person's input is still in the form
     with app.app_context():
@@ -152,6 +153,45 @@ def test_second_save_of_a_meeting_gets_409_and_the_first_value_survives(app, liv
     assert animator.post(f"/meetings/{mid}/edit", kept).status == 303
     with app.app_context():
         assert db.session.get(Meeting, mid).title == "Spotkanie animatora"
+
+
+def test_second_save_of_meeting_notes_gets_409_with_both_texts(app, live_server):
+    """Finding 10 of issue 14: notes saved by two people from the same starting version both answered
+    200 and the first text was silently lost. Now the second gets the notes form back with a 409:
+    its own text still in the form, the other person's text shown above it."""
+    mid = make_meeting(app, title="Spotkanie o ławkach")
+    coordinator, animator = two_people(app, live_server)
+    first, second = both_open(coordinator, animator, f"/meetings/{mid}", f"/meetings/{mid}/notes")
+    r = coordinator.post(f"/meetings/{mid}/notes", {**first, "notes": "Koordynatorka: przyszło 12 osób."},
+                         headers=HX)
+    assert r.status == 200 and "Zapisano o" in r.body
+    r = animator.post(f"/meetings/{mid}/notes", {**second, "notes": "Animatorka: ławki w maju."}, headers=HX)
+    assert r.status == 409
+    assert r.headers["hx-retarget"] == "#notes-form" and "<html" not in r.body  # the form fragment, in place
+    assert "ktoś inny zmienił notatki tego spotkania" in r.body
+    current = re.search(r"Aktualne wartości:.*?</dl>", r.body, re.S).group(0)
+    assert "Koordynatorka: przyszło 12 osób." in current  # the other person's text, shown
+    kept = form_fields(r.body, f"/meetings/{mid}/notes")
+    assert kept["notes"] == "Animatorka: ławki w maju."  # this person's text, kept in the form
+    with app.app_context():
+        meeting = db.session.get(Meeting, mid)
+        assert meeting.notes == "Koordynatorka: przyszło 12 osób."
+        assert kept["version"] == str(meeting.version)
+    assert audit_count(app, "meeting_updated", mid) == 1
+    # Having read both, the second person merges and saves: now it goes through.
+    merged = "Koordynatorka: przyszło 12 osób. Animatorka: ławki w maju."
+    r = animator.post(f"/meetings/{mid}/notes", {**kept, "notes": merged}, headers=HX)
+    assert r.status == 200
+    with app.app_context():
+        assert db.session.get(Meeting, mid).notes == merged
+    # The same race at the same instant: exactly one of the two saves is kept.
+    first, second = both_open(coordinator, animator, f"/meetings/{mid}", f"/meetings/{mid}/notes")
+    answers = at_once([lambda: coordinator.post(f"/meetings/{mid}/notes", {**first, "notes": "A"}, headers=HX),
+                       lambda: animator.post(f"/meetings/{mid}/notes", {**second, "notes": "B"}, headers=HX)])
+    assert sorted(a.status for a in answers) == [200, 409], [a.status for a in answers]
+    winner = "A" if answers[0].status == 200 else "B"
+    with app.app_context():
+        assert db.session.get(Meeting, mid).notes == winner
 
 
 def test_two_saves_at_the_same_instant_one_wins_one_gets_409(app, live_server):

@@ -467,20 +467,53 @@ def test_notes_save_as_you_type_and_leave_the_other_field_alone(client, auth, ap
     with app.app_context():
         db.session.get(Meeting, mid).decisions = "Piknik w sobotę"
         db.session.commit()
+
+    def version():
+        with app.app_context():
+            return str(db.session.get(Meeting, mid).version)
+
     auth.login("animator@wilda")
-    r = client.post(f"/meetings/{mid}/notes", data={"notes": "Przyszło dużo osób."}, headers=HX)
+    seen = version()
+    r = client.post(f"/meetings/{mid}/notes", data={"notes": "Przyszło dużo osób.", "version": seen}, headers=HX)
     assert r.status_code == 200 and r.get_data(as_text=True).startswith('<p id="notes-state"')
     assert "Zapisano o" in r.get_data(as_text=True)
+    # The answer carries the next version: the next autosave is checked against it.
+    assert f'name="version" id="notes-version" value="{int(seen) + 1}"' in r.get_data(as_text=True)
     with app.app_context():
         m = db.session.get(Meeting, mid)
         assert (m.notes, m.decisions) == ("Przyszło dużo osób.", "Piknik w sobotę")
-    r = client.post(f"/meetings/{mid}/notes", data={"notes": "PESEL 44051401458"}, headers=HX)
+    r = client.post(f"/meetings/{mid}/notes", data={"notes": "PESEL 44051401458", "version": version()}, headers=HX)
     assert r.status_code == 422 and "PESEL" in r.get_data(as_text=True)
     assert client.post(f"/meetings/{mid}/notes", data={}, headers=HX).status_code == 422
-    assert client.post(f"/meetings/{mid}/notes", data={"notes": "", "decisions": "Nowe"}).status_code == 303
+    # Without the version it was typed on, a save is taken for a stale one: nothing is written.
+    assert client.post(f"/meetings/{mid}/notes", data={"notes": "Bez wersji"}, headers=HX).status_code == 409
+    assert client.post(f"/meetings/{mid}/notes", data={"notes": "", "decisions": "Nowe",
+                                                       "version": version()}).status_code == 303
     with app.app_context():
         m = db.session.get(Meeting, mid)
         assert (m.notes, m.decisions) == (None, "Nowe")
+
+
+def test_headcount_tap_keeps_a_current_notes_form_current(client, auth, app):
+    """The headcount writes the meeting's row too; the notes form that was current gets the new
+    version (out of band), so the next autosave is not refused as someone else's change."""
+    mid = make_meeting(app)
+    auth.login("animator@wilda")
+    with app.app_context():
+        seen = db.session.get(Meeting, mid).version
+    r = client.post(f"/meetings/{mid}/headcount", data={"unnamed_count": "3", "version": str(seen)}, headers=HX)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert f'name="version" id="notes-version" value="{seen + 1}" hx-swap-oob="true"' in body
+    r = client.post(f"/meetings/{mid}/notes", data={"notes": "Po liczeniu", "version": str(seen + 1)}, headers=HX)
+    assert r.status_code == 200
+    # A notes form already behind gets nothing out of band: its next save still answers 409.
+    r = client.post(f"/meetings/{mid}/headcount", data={"unnamed_count": "4", "version": str(seen)}, headers=HX)
+    assert r.status_code == 200 and "hx-swap-oob=\"true\"" not in r.get_data(as_text=True).split("<div id=\"status\"")[0]
+    assert client.post(f"/meetings/{mid}/notes", data={"notes": "Stara wersja", "version": str(seen)},
+                       headers=HX).status_code == 409
+    with app.app_context():
+        assert db.session.get(Meeting, mid).notes == "Po liczeniu"
 
 
 def test_commitment_added_inline_for_someone_present(client, auth, app):

@@ -3,14 +3,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
+from app import writes
 from app.forms import choices
 from app.forms.admin import ROLE_LABELS, CentreForm, NewUserForm, PasswordResetForm, UserForm
 from app.htmx import render
 from app.params import int_arg
 from app.sessions import client_ip, roles_required
-from app.templating import role_label
 from models import Centre, CentreKind, Neighbourhood, Role, User, UserSession, db, record_audit
 from app.exports import csv_response, xlsx_response
 from models import AuditEvent
@@ -109,11 +108,11 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.centre_id.data = user.centre_id or 0
         form.neighbourhood_ids.data = list(user.neighbourhood_ids)
-        form.version.data = str(user.version)
+        writes.stamp(form, user)
         return render("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm())
     if not form.validate():
         return render("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm(), status=422)
-    if form.version.data != str(user.version):
+    if writes.stale(form, user):
         return _user_conflict(form, user)
     if _email_taken(form.email.data, user.id):
         form.email.errors.append(_("Konto z tym adresem e-mail już istnieje."))
@@ -129,26 +128,17 @@ def user_edit(user_id: int):
     record_audit("user_updated", user_id=current_user.id, object_type="user", object_id=user.id, ip=client_ip(),
                  fields=sorted(f.name for f in form if f.name not in ("csrf_token", "version")),
                  deactivated=was_active and not user.active)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        return _user_conflict(form, db.session.get(User, user_id))
+    if not writes.save():
+        return _user_conflict(form, get_team_member(current_user, user_id) or abort(404))
     flash(_("Zmiany zapisane."), "success")
     return redirect(url_for("admin.users"), 303)
 
 
 def _user_conflict(form: UserForm, current: User):
     """409: somebody saved first. Show their values, keep this user's input on screen."""
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany w tym koncie, zanim zapisałeś/aś swoje. "
-                              "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
-    current_values = [
-        (_("E-mail"), current.email), (_("Imię i nazwisko"), current.name),
-        (_("Rola"), role_label(current.role)), (_("Aktywne"), _("tak") if current.active else _("nie")),
-    ]
-    return render("admin/user_form.html", form=form, user=current, reset_form=PasswordResetForm(),
-                  current_values=current_values, status=409)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany w tym koncie, zanim zapisałeś/aś swoje. "
+                                           "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
+    return render("admin/user_form.html", form=form, user=current, reset_form=PasswordResetForm(), **ctx)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -162,7 +152,7 @@ def user_password(user_id: int):
     if not reset_form.validate():
         form = UserForm(obj=user)
         _fill_user_choices(form)
-        form.version.data = str(user.version)
+        writes.stamp(form, user)
         return render("admin/user_form.html", form=form, user=user, reset_form=reset_form, status=422)
     user.set_password(reset_form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
     UserSession.revoke_all(user.id)
@@ -227,7 +217,7 @@ def centre_edit(centre_id: int):
     _fill_centre_choices(form)
     if request.method == "GET":
         form.neighbourhood_id.data = centre.neighbourhood_id or 0
-        form.version.data = str(centre.version)
+        writes.stamp(form, centre)
         return render("admin/centre_form.html", form=form, centre=centre)
     if not form.validate():
         return render("admin/centre_form.html", form=form, centre=centre, status=422)
@@ -235,20 +225,21 @@ def centre_edit(centre_id: int):
     if clash:
         form.slug.errors.append(_("Ten skrót jest już zajęty."))
         return render("admin/centre_form.html", form=form, centre=centre, status=422)
-    if form.version.data != str(centre.version):
-        form.version.data = str(centre.version)
-        form.form_errors.append(_("Ktoś inny zapisał zmiany w tym centrum. Aktualna nazwa: %(name)s. "
-                                  "Twoje zmiany są nadal w formularzu.", name=centre.name))
-        return render("admin/centre_form.html", form=form, centre=centre, status=409)
+    if writes.stale(form, centre):
+        return _centre_conflict(form, centre)
     _apply_centre_form(form, centre)
     record_audit("centre_updated", user_id=current_user.id, object_type="centre", object_id=centre.id, ip=client_ip())
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        abort(409)
+    if not writes.save():
+        return _centre_conflict(form, db.session.get(Centre, centre_id) or abort(404))
     flash(_("Zmiany zapisane."), "success")
     return redirect(url_for("admin.centres"), 303)
+
+
+def _centre_conflict(form: CentreForm, current: Centre):
+    """409: somebody saved the centre first. Show their values, keep this user's input on screen."""
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany w tym centrum, zanim zapisałeś/aś swoje. "
+                                           "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
+    return render("admin/centre_form.html", form=form, centre=current, **ctx)
 
 
 # --- audit ----------------------------------------------------------------------------------

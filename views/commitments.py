@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import writes
 from app.forms import choices
 from app.forms.meetings import COMMITMENT_VIEW_LABELS, CommitmentEditForm, CommitmentForm, CommitmentStatusForm
 from app.htmx import render, wants_fragment
@@ -184,7 +185,7 @@ def _edit_form(commitment: Commitment, formdata=None) -> CommitmentEditForm:
     form.group_id.choices = choices([(0, _("— bez grupy —"))] + [(g.id, g.name) for g in groups])
     if formdata is None:
         form.group_id.data = commitment.group_id or 0
-        form.version.data = str(commitment.version)
+        writes.stamp(form, commitment)
     return form
 
 
@@ -200,7 +201,7 @@ def edit(commitment_id: int):
     form = _edit_form(commitment, formdata=request.form)
     if not form.validate():
         return render("commitments/edit.html", form=form, commitment=commitment, status=422)
-    if form.version.data != str(commitment.version):
+    if writes.stale(form, commitment):
         return _edit_conflict(form, commitment)
     commitment.what = form.what.data.strip()
     commitment.due_on = form.due_on.data
@@ -208,10 +209,7 @@ def edit(commitment_id: int):
     changed = _apply_status(commitment, form.status.data, form.hours.data, form.done_on.data)
     record_audit("commitment_updated", user_id=current_user.id, object_type="commitment", object_id=commitment.id,
                  ip=client_ip(), fields=sorted({"what", "due_on", "group_id", *changed}))
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+    if not writes.save(commit=False):
         return _edit_conflict(form, q.get_commitment(current_user, commitment_id))
     ladder.refresh([commitment.resident_id])
     flash(_("Zmiany zapisane."), "success")
@@ -221,12 +219,9 @@ def edit(commitment_id: int):
 
 
 def _edit_conflict(form: CommitmentEditForm, current: Commitment):
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany w tym zobowiązaniu, zanim zapisałeś/aś swoje. "
-                              "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
-    current_values = [(_("Co zrobi"), current.what), (_("Stan"), status_label(current.status)),
-                      (_("Godziny"), current.hours if current.hours is not None else "—")]
-    return render("commitments/edit.html", form=form, commitment=current, current_values=current_values, status=409)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany w tym zobowiązaniu, zanim zapisałeś/aś swoje. "
+                                           "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
+    return render("commitments/edit.html", form=form, commitment=current, **ctx)
 
 
 @bp.route("/timesheet/<int:resident_id>")

@@ -11,8 +11,8 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
+from app import writes
 from app.forms import choices
 from app.forms.diagnosis import DeleteForm, FindingForm, LinkGroupForm, NewFindingForm, SourceForm, join_tags
 from app.htmx import render, wants_fragment
@@ -261,7 +261,7 @@ def _edit_form(finding: Finding, formdata=None) -> FindingForm:
     form.neighbourhood_id.choices = choices(hoods)
     if formdata is None:
         form.tags.data = ", ".join(q._tags(finding.tags))
-        form.version.data = str(finding.version)
+        writes.stamp(form, finding)
     return form
 
 
@@ -311,14 +311,11 @@ def update(finding_id: int):
     form = _edit_form(finding, formdata=request.form)
     if not form.validate():
         return _page(finding, block="details", status=422, form=form)
-    if form.version.data != str(finding.version):
+    if writes.stale(form, finding):
         return _conflict(finding, form)
     changed = _apply(form, finding)
     _audit("finding_updated", finding.id, fields=changed)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    if not writes.save():
         return _conflict(_finding_or_404(finding_id), form)
     if wants_fragment():
         return _page(_finding_or_404(finding_id), block="details", message=_("Zapisano."))
@@ -327,10 +324,11 @@ def update(finding_id: int):
 
 
 def _conflict(current: Finding, form: FindingForm):
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany tego wpisu, zanim zapisałeś/aś swoje. Poniżej aktualne dane; "
-                              "Twoje zmiany są nadal w formularzu — sprawdź je i zapisz ponownie."))
-    return _page(current, block="details", status=409, form=form, conflict=True)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany tego wpisu, zanim zapisałeś/aś swoje. Poniżej "
+                                           "aktualne dane; Twoje zmiany są nadal w formularzu — sprawdź je i zapisz "
+                                           "ponownie."),
+                          skip=("tags",), extra=[(_("Tagi"), ", ".join(q._tags(current.tags)) or None)])
+    return _page(current, block="details", form=form, **ctx)
 
 
 @bp.route("/findings/<int:finding_id>/delete", methods=["POST"])

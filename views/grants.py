@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import default_exceptions
 
-from app import grants_files
+from app import grants_files, writes
 from app.forms import choices
 from app.forms.grants import (DEFAULT_CRITERIA, AgreementForm, ApplicationForm, AssignReviewerForm, AttachmentForm,
                               CallForm, CallStatusForm, CloseForm, DecisionForm, DeclarationForm, DocumentForm,
@@ -106,10 +106,6 @@ def _done(message: str, target: str):
     return redirect(target, 303)
 
 
-def _stale(form, record) -> bool:
-    return (form.version.data or "") != str(record.version)
-
-
 def _hoods_of(call: GrantCall):
     return Neighbourhood.all_by_name() if call.all_neighbourhoods else call.neighbourhoods
 
@@ -188,7 +184,7 @@ def call(call_id: int):
                       tasks=q.my_assignments_in(current_user, call.id))
     rows = q.ranking(call)
     status_form = CallStatusForm(formdata=None)
-    status_form.version.data = str(call.version)
+    writes.stamp(status_form, call)
     return _call_page(call, rows, status_form)
 
 
@@ -232,7 +228,7 @@ def call_edit(call_id: int):
         form.criteria.append_entry()
         return render("grants/call_form.html", form=form, call=call)
     valid = form.validate()
-    if valid and _stale(form, call):
+    if valid and writes.stale(form, call):
         return _call_conflict(form, call)
     if valid and form.budget.data < money(call.granted_total):
         form.budget.errors.append(_("Przyznano już %(sum)s: pula nie może być mniejsza.",
@@ -249,10 +245,9 @@ def call_edit(call_id: int):
     if new_criteria != old_criteria:
         call.criteria = [GrantCriterion(position=i, name=n, max_points=p) for i, (n, p) in enumerate(new_criteria)]
     _audit("grant_call_updated", "grant_call", call.id)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    if new_criteria != old_criteria:
+        writes.bump(call)  # criteria are rows of their own: the call's version still moves
+    if not writes.save():
         return _call_conflict(form, q.get_call_for_update(current_user, call_id))
     return _done(_("Zapisano zmiany naboru."), url_for("grants.call", call_id=call_id))
 
@@ -268,14 +263,15 @@ def _fill_call_form(form: CallForm, call: GrantCall) -> None:
         form.criteria.pop_entry()
     for c in call.criteria:
         form.criteria.append_entry({"name": c.name, "max_points": c.max_points})
-    form.version.data = str(call.version)
+    writes.stamp(form, call)
 
 
 def _call_conflict(form: CallForm, current: GrantCall):
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zmienił ten nabór (albo przyznał grant), zanim zapisałeś/aś swoje zmiany. "
-                              "Sprawdź aktualne wartości poniżej i zapisz ponownie."))
-    return render("grants/call_form.html", form=form, call=current, current=current, status=409)
+    ctx = writes.conflict(form, current, _("Ktoś inny zmienił ten nabór (albo przyznał grant), zanim zapisałeś/aś "
+                                           "swoje zmiany. Sprawdź aktualne wartości poniżej i zapisz ponownie."),
+                          extra=[(_("Kryteria oceny"), "; ".join(f"{c.name} ({c.max_points})"
+                                                                 for c in current.criteria))])
+    return render("grants/call_form.html", form=form, call=current, current=current, **ctx)
 
 
 @bp.route("/calls/<int:call_id>/status", methods=["POST"])
@@ -288,10 +284,8 @@ def call_status(call_id: int):
     form.to_status.choices = choices([(s, s) for s in allowed])
     if not form.validate():
         return _call_page(call, q.ranking(call), form, status=422)
-    if _stale(form, call):
-        form.form_errors.append(_("Nabór zmienił się w międzyczasie. Sprawdź jego stan i spróbuj ponownie."))
-        form.version.data = str(call.version)
-        return _call_page(call, q.ranking(call), form, status=409)
+    if writes.stale(form, call):
+        return _call_status_conflict(call, form)
     target = form.to_status.data
     if target == CallStatus.settled.value:
         open_left = db.session.scalar(select(exists().where(GrantApplication.call_id == call.id,
@@ -302,12 +296,15 @@ def call_status(call_id: int):
     before = call.status
     call.status = target
     _audit("grant_call_status", "grant_call", call.id, from_status=before, to_status=target)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        abort(409)
+    if not writes.save():
+        return _call_status_conflict(_managed_call_or_404(call_id), form)
     return _done(_("Status naboru zmieniony."), url_for("grants.call", call_id=call_id))
+
+
+def _call_status_conflict(call: GrantCall, form: CallStatusForm):
+    form.to_status.choices = choices([(s, s) for s in CALL_TRANSITIONS.get(call.status, ())]) or form.to_status.choices
+    ctx = writes.conflict(form, call, _("Nabór zmienił się w międzyczasie. Sprawdź jego stan i spróbuj ponownie."))
+    return _call_page(call, q.ranking(call), form, status=ctx["status"])
 
 
 @bp.route("/calls/<int:call_id>/applications/new", methods=["GET", "POST"])
@@ -384,7 +381,7 @@ def _page_context(a: GrantApplication, assignment, managed: bool, **forms) -> di
             for c in a.call.criteria:
                 form.scores.append_entry(by_criterion.get(c.id))
             form.comment.data = review.comment if review else ""
-            form.version.data = str(review.version) if review else ""
+            form.version.data = str(review.version) if review else ""  # no review yet: nothing to be stale
         ctx["review_form"] = form
         ctx["review"] = review
     ctx["declaration_form"] = forms.get("declaration_form") or DeclarationForm(formdata=None)
@@ -406,7 +403,6 @@ def _means(criteria, assignments) -> dict:
 
 def _step_forms(a: GrantApplication, ctx: dict, forms: dict) -> dict:
     """The forms of the steps open from the current status (a failed one keeps its input)."""
-    version = str(a.version)
     out = {}
 
     def make(name, cls):
@@ -414,7 +410,7 @@ def _step_forms(a: GrantApplication, ctx: dict, forms: dict) -> dict:
         if form is None:
             form = cls(formdata=None)
             if hasattr(form, "version"):
-                form.version.data = version
+                writes.stamp(form, a)
         out[name] = form
         return form
 
@@ -441,8 +437,8 @@ def _step_forms(a: GrantApplication, ctx: dict, forms: dict) -> dict:
     return out
 
 
-def _page(a, assignment, managed=True, status=200, message=None, **forms):
-    return render("grants/application.html", status=status, message=message,
+def _page(a, assignment, managed=True, status=200, message=None, current_values=None, **forms):
+    return render("grants/application.html", status=status, message=message, current_values=current_values,
                   **_page_context(a, assignment, managed, **forms))
 
 
@@ -462,21 +458,19 @@ def application(application_id: int):
 def _move_done(a: GrantApplication, before: str, message: str, assignment=None, **forms):
     """Commit a move along the pipeline (audited); a concurrent change answers 409."""
     _audit("grant_application_moved", "grant_application", a.id, from_status=before, to_status=a.status)
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
+    if not writes.save(also=writes.SAVE_ERRORS):
         return _conflict(a.id, forms)
     return _done(message, url_for("grants.application", application_id=a.id))
 
 
 def _conflict(application_id: int, forms: dict):
+    """409 on a step of the pipeline: the page shows the application as it is now (its status and
+    history); the step's form keeps what was typed and carries the current version."""
     a, assignment, managed = _get_or_404(application_id)
     for form in forms.values():
-        if hasattr(form, "version"):
-            form.version.data = str(a.version)
-        form.form_errors.append(_("Ktoś inny zmienił ten wniosek w międzyczasie. Poniżej jego aktualny stan; "
-                                  "Twoje dane są nadal w formularzu — sprawdź je i zapisz ponownie."))
+        writes.conflict(form, a, _("Ktoś inny zmienił ten wniosek w międzyczasie (teraz: %(status)s). Poniżej jego "
+                                   "aktualny stan; Twoje dane są nadal w formularzu — sprawdź je i zapisz ponownie.",
+                                   status=_status_label(a.status)))
     return _page(a, assignment, managed, status=409, **forms)
 
 
@@ -505,7 +499,7 @@ def formal(application_id: int):
     allowed = {GrantStatus.submitted.value: ("passed", "failed"), GrantStatus.formal_failed.value: ("passed",)}
     if outcome not in allowed.get(a.status, ()):
         return _wrong_step(a, assignment, "formal_form", form)
-    if _stale(form, a):
+    if writes.stale(form, a):
         return _conflict(a.id, {"formal_form": form})
     before = a.status
     reasons = (form.reasons.data or "").strip()
@@ -534,7 +528,7 @@ def decision(application_id: int):
     granted = form.outcome.data == "granted"
     if a.status != GrantStatus.merit_review.value and not (a.status == GrantStatus.formal_failed.value and not granted):
         return _wrong_step(a, assignment, "decision_form", form)
-    if _stale(form, a):
+    if writes.stale(form, a):
         return _conflict(a.id, {"decision_form": form})
     before = a.status
     note = form.justification.data.strip()
@@ -568,7 +562,7 @@ def agreement(application_id: int):
         return _page(a, assignment, status=422, agreement_form=form)
     if a.status != GrantStatus.granted.value:
         return _wrong_step(a, assignment, "agreement_form", form)
-    if _stale(form, a):
+    if writes.stale(form, a):
         return _conflict(a.id, {"agreement_form": form})
     before = a.status
     number = form.number.data.strip()
@@ -589,7 +583,7 @@ def start(application_id: int):
         return _page(a, assignment, status=422, start_form=form)
     if a.status != GrantStatus.agreement.value:
         return _wrong_step(a, assignment, "start_form", form)
-    if _stale(form, a):
+    if writes.stale(form, a):
         return _conflict(a.id, {"start_form": form})
     before = a.status
     q.move(a, GrantStatus.in_progress.value, (form.note.data or "").strip() or _("Rozpoczęcie realizacji."),
@@ -608,7 +602,7 @@ def close(application_id: int):
         return _page(a, assignment, status=422, close_form=form)
     if a.status != GrantStatus.report_submitted.value:
         return _wrong_step(a, assignment, "close_form", form)
-    if _stale(form, a):
+    if writes.stale(form, a):
         return _conflict(a.id, {"close_form": form})
     before = a.status
     note = (form.note.data or "").strip()
@@ -636,7 +630,7 @@ def application_edit(application_id: int):
     form.bind(a.call, q.patrons(a.centre_id), _hoods_of(a.call), public=False, today=today_local())
     if request.method == "GET":
         form.fill_from(a)
-        form.version.data = str(a.version)
+        writes.stamp(form, a)
         return render("grants/application_form.html", form=form, call=a.call, application=a)
     for which in ("members", "lines"):
         if f"add_{which}" in request.form:
@@ -644,21 +638,25 @@ def application_edit(application_id: int):
             return render("grants/application_form.html", form=form, call=a.call, application=a)
     if not form.validate():
         return render("grants/application_form.html", form=form, call=a.call, application=a, status=422)
-    if _stale(form, a):
-        form.version.data = str(a.version)
-        form.form_errors.append(_("Ktoś inny zmienił ten wniosek w międzyczasie. Twoje dane są nadal w formularzu: "
-                                  "sprawdź je i zapisz ponownie."))
-        return render("grants/application_form.html", form=form, call=a.call, application=a, status=409)
+    if writes.stale(form, a):
+        return _edit_conflict(form, a)
     for name, value in form.fields().items():
         setattr(a, name, value)
     q.replace_body(a, form.members_rows(), form.budget_rows)
+    writes.bump(a)  # members and budget lines are rows of their own: the application's version still moves
     _audit("grant_application_updated", "grant_application", a.id)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        abort(409)
+    if not writes.save():
+        a, _own = _managed_or_404(application_id)
+        q.load_body(a)
+        return _edit_conflict(form, a)
     return _done(_("Poprawki zapisane."), url_for("grants.application", application_id=a.id))
+
+
+def _edit_conflict(form: EditApplicationForm, current: GrantApplication):
+    ctx = writes.conflict(form, current, _("Ktoś inny zmienił ten wniosek w międzyczasie. Poniżej jego aktualne "
+                                           "wartości; Twoje dane są nadal w formularzu: sprawdź je i zapisz "
+                                           "ponownie."))
+    return render("grants/application_form.html", form=form, call=current.call, application=current, **ctx)
 
 
 # --- reviewers and reviews ----------------------------------------------------------------------------
@@ -774,23 +772,17 @@ def review(application_id: int):
         {s.criterion_id: s.points for s in existing.scores} == {c.id: p for c, p in zip(criteria, points)}
     # The same scores sent again (a double tap, a retry) are simply saved already; a different save
     # made on an old version would overwrite the other window's: 409.
-    if not unchanged and existing is not None and (form.version.data or "") != str(existing.version):
-        form.version.data = str(existing.version)
-        form.form_errors.append(_("Ta ocena została zapisana w innym oknie. Sprawdź punkty i zapisz ponownie."))
-        return _review_response(a, assignment, managed, form, 409)
+    if not unchanged and existing is not None and writes.stale(form, existing):
+        return _review_conflict(a, assignment, managed, form, existing)
     if a.viewer_coached:
         deny()
     saved, changed = q.save_review(assignment, existing, criteria, points, form.comment.data.strip())
     if changed:
         _audit("grant_review_saved", "grant_application", a.id, total=saved.total)
     message = _("Ocena zapisana: %(points)d z %(max)d pkt.", points=saved.total, max=a.call.max_points)
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
+    if not writes.save(also=writes.SAVE_ERRORS):
         a, assignment, managed = _get_or_404(application_id)
-        form.form_errors.append(_("Ta ocena została zapisana w innym oknie. Sprawdź punkty i zapisz ponownie."))
-        return _review_response(a, assignment, managed, form, 409)
+        return _review_conflict(a, assignment, managed, form, q.own_review(assignment))
     if wants_fragment():
         a, assignment, managed = _get_or_404(application_id)
         saved = q.own_review(assignment)
@@ -798,17 +790,29 @@ def review(application_id: int):
         for c in a.call.criteria:
             form.scores.append_entry(next((s.points for s in saved.scores if s.criterion_id == c.id), None))
         form.comment.data = saved.comment
-        form.version.data = str(saved.version)
+        writes.stamp(form, saved)
         return render("grants/application.html", block="review", message=message, application=a, call=a.call,
                       assignment=assignment, review=saved, review_form=form, managed=managed)
     return _done(message, url_for("grants.application", application_id=application_id) + "#review")
 
 
-def _review_response(a, assignment, managed, form, status):
+def _review_response(a, assignment, managed, form, status, **extra):
     if wants_fragment():
         return render("grants/application.html", block="review", status=status, application=a, call=a.call,
-                      assignment=assignment, review=q.own_review(assignment), review_form=form, managed=managed)
-    return _page(a, assignment, managed, status=status, review_form=form)
+                      assignment=assignment, review=q.own_review(assignment), review_form=form, managed=managed,
+                      **extra)
+    return _page(a, assignment, managed, status=status, review_form=form, **extra)
+
+
+def _review_conflict(a, assignment, managed, form, current):
+    """409: the same review was saved in another window (or by a retry with other points) meanwhile."""
+    message = _("Ta ocena została zapisana w innym oknie. Sprawdź punkty i zapisz ponownie.")
+    if current is None:
+        form.form_errors.append(message)
+        return _review_response(a, assignment, managed, form, 409)
+    ctx = writes.conflict(form, current, message, extra=[(_("Punkty"), current.total)])
+    status = ctx.pop("status")
+    return _review_response(a, assignment, managed, form, status, current_values=ctx["current_values"])
 
 
 # --- linking the applicant group to its Group record --------------------------------------------------
@@ -987,7 +991,7 @@ def _settlement_context(a: GrantApplication, form=None, document_form=None, atta
             form.participants.data = settlement.participants
             form.volunteers.data = settlement.volunteers
             form.volunteer_hours.data = money(settlement.volunteer_hours)
-            form.version.data = str(settlement.version)
+            writes.stamp(form, settlement)
         for line in a.lines:
             form.spent.append_entry(money(line.spent) if line.spent is not None else None)
     if document_form is None:
@@ -1020,10 +1024,8 @@ def settlement(application_id: int):
         form.form_errors.append(_("Podaj wydatki przy każdej pozycji budżetu."))
         valid = False
     settlement = a.settlement
-    if valid and settlement is not None and (form.version.data or "") != str(settlement.version):
-        form.version.data = str(settlement.version)
-        form.form_errors.append(_("Ktoś inny zapisał to sprawozdanie w międzyczasie. Sprawdź dane i zapisz ponownie."))
-        return render("grants/settlement.html", status=409, **_settlement_context(a, form=form))
+    if valid and settlement is not None and writes.stale(form, settlement):
+        return _settlement_conflict(a, form)
     if not valid:
         return render("grants/settlement.html", status=422, **_settlement_context(a, form=form))
     if settlement is None:
@@ -1045,17 +1047,25 @@ def settlement(application_id: int):
                current_user.id)
         _audit("grant_application_moved", "grant_application", a.id, from_status=before, to_status=a.status)
     _audit("grant_settlement_saved", "grant_application", a.id, submitted=submit)
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
+    if not writes.save(also=writes.SAVE_ERRORS):
         a, _own = _managed_or_404(application_id)
-        form.form_errors.append(_("Ktoś inny zapisał to sprawozdanie w międzyczasie. Sprawdź dane i zapisz ponownie."))
-        return render("grants/settlement.html", status=409, **_settlement_context(a, form=form))
+        return _settlement_conflict(a, form)
     if submit:
         return _done(_("Sprawozdanie złożone."), url_for("grants.application", application_id=a.id))
     return _done(_("Sprawozdanie zapisane (jeszcze nie złożone)."),
                  url_for("grants.settlement", application_id=a.id))
+
+
+def _settlement_conflict(a: GrantApplication, form: SettlementForm):
+    """409: someone saved the report meanwhile; their text and figures are shown, this user's stay in the form."""
+    message = _("Ktoś inny zapisał to sprawozdanie w międzyczasie. Sprawdź dane i zapisz ponownie.")
+    q.load_body(a)
+    if a.settlement is None:
+        form.form_errors.append(message)
+        return render("grants/settlement.html", status=409, **_settlement_context(a, form=form))
+    ctx = writes.conflict(form, a.settlement, message)
+    return render("grants/settlement.html", status=ctx["status"], current_values=ctx["current_values"],
+                  **_settlement_context(a, form=form))
 
 
 @bp.route("/applications/<int:application_id>/settlement/documents", methods=["POST"])

@@ -15,6 +15,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import writes
 from app.forms import choices
 from app.forms.groups import (GOAL_STATUS_LABELS, MEMBER_ROLE_LABELS, STAGE_LABELS, STATUS_FILTER_LABELS,
                               STATUS_LABELS, GoalForm, GoalStatusForm, GroupForm, MemberAddForm, MemberRoleForm,
@@ -177,7 +178,7 @@ def _move_form(group: Group, form: StageMoveForm | None = None) -> StageMoveForm
     if form is None:
         form = StageMoveForm(formdata=None)
         form.to_stage.data = _next_stage(group.stage)
-        form.version.data = str(group.version)
+        writes.stamp(form, group)
     return _unique_ids(form, f"move{group.id}")
 
 
@@ -353,7 +354,7 @@ def edit(group_id: int):
     _fill_group_choices(form, group)
     form.animator_id.data = group.animator_id or 0
     form.tags.data = ", ".join(parse_tags(group.tags))
-    form.version.data = str(group.version)
+    writes.stamp(form, group)
     return render("groups/form.html", block="group_form", form=form, group=group, inline=wants_fragment())
 
 
@@ -363,14 +364,11 @@ def _save_details(group: Group):
     inline = wants_fragment()
     if not form.validate():
         return render("groups/form.html", block="group_form", form=form, group=group, inline=inline, status=422)
-    if form.version.data != str(group.version):
+    if writes.stale(form, group):
         return _details_conflict(form, group, inline)
     changed = _apply_group_form(form, group)
     _audit("group_updated", group.id, fields=changed)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    if not writes.save():
         return _details_conflict(form, _group_or_404(group.id), inline)
     message = _("Zmiany zapisane.")
     if inline:
@@ -380,15 +378,12 @@ def _save_details(group: Group):
 
 def _details_conflict(form: GroupForm, current: Group, inline: bool):
     """409: somebody saved first. Show their values, keep this user's input in the form."""
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany w tej grupie, zanim zapisałeś/aś swoje. "
-                              "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
-    status_labels = dict(STATUS_LABELS)
-    current_values = [(_("Nazwa grupy"), current.name), (_("Sprawa"), current.matter or "—"),
-                      (_("Status"), status_labels.get(current.status, current.status)),
-                      (_("Etap"), dict(STAGE_LABELS).get(current.stage, current.stage))]
-    return render("groups/form.html", block="group_form", form=form, group=current, inline=inline,
-                  current_values=current_values, status=409)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany w tej grupie, zanim zapisałeś/aś swoje. "
+                                           "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."),
+                          skip=("tags",),
+                          extra=[(_("Tagi"), ", ".join(parse_tags(current.tags)) or None),
+                                 (_("Etap"), dict(STAGE_LABELS).get(current.stage, current.stage))])
+    return render("groups/form.html", block="group_form", form=form, group=current, inline=inline, **ctx)
 
 
 # --- stage moves ------------------------------------------------------------------------------------
@@ -425,10 +420,11 @@ def stage(group_id: int):
     if not form.validate():
         return _move_form_response(group, form, on_board, filters, 422)
     # A form shown before someone else's move is a conflict first, whatever it asks for.
-    if int(form.version.data) == group.version and form.to_stage.data == group.stage:
+    version = writes.submitted_version(form)  # None (not a plain number) is never current: 409
+    if version == group.version and form.to_stage.data == group.stage:
         form.to_stage.errors.append(_("Grupa już jest na tym etapie. Wybierz inny."))
         return _move_form_response(group, form, on_board, filters, 422)
-    note, version = form.note.data.strip(), int(form.version.data)
+    note = form.note.data.strip()
     try:
         change = q.move_stage(group, form.to_stage.data, note, current_user.id, version, on=today_local())
         _audit("group_stage_changed", group.id, from_stage=change.from_stage, to_stage=change.to_stage,
@@ -440,7 +436,7 @@ def stage(group_id: int):
         current = _group_or_404(group_id)
         if q.is_repeat(group_id, version, current_user.id, form.to_stage.data, note):
             return _moved(current, None, on_board, filters)  # the same form sent twice: already done
-        form.version.data = str(current.version)
+        writes.stamp(form, current)
         form.form_errors.append(_("Ktoś właśnie zmienił tę grupę: jest teraz na etapie „%(stage)s”. "
                                   "Twoja notatka jest nadal w formularzu: sprawdź etap i zapisz ponownie.",
                                   stage=dict(STAGE_LABELS)[current.stage]))
@@ -600,7 +596,8 @@ def goal_add(group_id: int):
 @bp.route("/<int:group_id>/goals/<int:goal_id>", methods=["POST"])
 @roles_required(*STAFF)
 def goal_status(group_id: int, goal_id: int):
-    """Change a goal's status (planned, in progress, done, dropped)."""
+    """Change a goal's status (planned, in progress, done, dropped). The form carries the goal's
+    version: a change made on a stale page answers 409; the same status again changes nothing."""
     group = _group_or_404(group_id)
     goal = q.get_goal(group.id, goal_id)
     if goal is None:
@@ -608,14 +605,29 @@ def goal_status(group_id: int, goal_id: int):
     form = GoalStatusForm()
     if not form.validate():
         return _respond(group, "goals", 422, goal_errors={goal.id: form.status.errors})
-    previous = goal.status
-    goal.status = form.status.data
-    _audit("group_goal_updated", group.id, goal_id=goal.id, status=goal.status, previous_status=previous)
-    db.session.commit()
+    if goal.status != form.status.data:  # the same status again (a repeated tap) is already saved
+        if writes.stale(form, goal):
+            return _goal_conflict(group, goal, form)
+        previous = goal.status
+        goal.status = form.status.data
+        _audit("group_goal_updated", group.id, goal_id=goal.id, status=goal.status, previous_status=previous)
+        if not writes.save():
+            return _goal_conflict(group, q.get_goal(group.id, goal_id) or abort(404), form)
     message = _("Status celu zapisany.")
     if wants_fragment():
         return _written("groups/detail.html", ["goals"], message, group=group, **_block_context("goals", group))
     return _done(message, url_for("groups.show", group_id=group.id, _anchor="goals"))
+
+
+def _goal_conflict(group: Group, current, form: GoalStatusForm):
+    """409: someone changed the goal after this page was shown. Its status now is in the message;
+    the select keeps this user's choice and the current version, so choosing again saves it."""
+    ctx = writes.conflict(form, current, _("Ktoś inny zmienił ten cel w międzyczasie: jego status to teraz "
+                                           "„%(status)s”. Twój wybór jest nadal w formularzu: zapisz go ponownie, "
+                                           "jeśli nadal jest aktualny.",
+                                           status=dict(GOAL_STATUS_LABELS).get(current.status, current.status)))
+    return _respond(group, "goals", ctx["status"], goal_errors={current.id: form.form_errors},
+                    goal_kept={current.id: form})
 
 
 # --- parts of the page that refresh themselves after a write --------------------------------------------

@@ -12,11 +12,11 @@ from markupsafe import Markup
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.forms import choices
 from app.forms.meetings import (COMMITMENT_STATUS_LABELS, MEETING_KIND_LABELS, AttendanceForm, ConfirmForm, HeadcountForm,
                                 MeetingCommitmentForm, MeetingForm, NewPersonKeyForm, NotesForm, QuickMeetingForm)
+from app import writes
 from app.forms.residents import QuickResidentForm
 from app.htmx import render, wants_fragment
 from app.params import int_arg
@@ -245,37 +245,30 @@ def edit(meeting_id: int):
         form.group_id.data = meeting.group_id or 0
         form.starts_at.data = utc_to_local(meeting.starts_at)
         form.animator_ids.data = [u.id for u in meeting.animators]
-        form.version.data = str(meeting.version)
+        writes.stamp(form, meeting)
         return render("meetings/form.html", form=form, meeting=meeting, delete_form=ConfirmForm())
     if not _validate_meeting(form):
         return render("meetings/form.html", form=form, meeting=meeting, delete_form=ConfirmForm(), status=422)
-    if form.version.data != str(meeting.version):
+    if writes.stale(form, meeting):
         return _meeting_conflict(form, meeting)
     _apply_meeting_form(form, meeting)
     record_audit("meeting_updated", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
                  ip=client_ip(), fields=sorted(f.name for f in form if f.name not in ("csrf_token", "version")))
-    try:
-        db.session.flush()
-        # The date or the group may have changed: attendance-derived rungs follow.
-        ladder.refresh(q.attendee_ids(meeting.id))
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    if not writes.save(commit=False):
         return _meeting_conflict(form, _meeting_or_404(meeting_id, animators=True))
+    # The date or the group may have changed: attendance-derived rungs follow.
+    ladder.refresh(q.attendee_ids(meeting.id))
+    db.session.commit()
     return _saved(_("Zmiany zapisane."), "meetings.show", meeting_id=meeting_id)
 
 
 def _meeting_conflict(form: MeetingForm, current: Meeting):
     """409: someone saved first. Their values are listed; this user's input stays in the form."""
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany w tym spotkaniu, zanim zapisałeś/aś swoje. "
-                              "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."))
-    current_values = [
-        (_("Tytuł"), current.title), (_("Początek"), utc_to_local(current.starts_at).strftime("%d.%m.%Y %H:%M")),
-        (_("Miejsce"), current.place or "—"), (_("Osoby obecne bez nazwiska"), current.unnamed_count),
-    ]
-    return render("meetings/form.html", form=form, meeting=current, delete_form=ConfirmForm(),
-                  current_values=current_values, status=409)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany w tym spotkaniu, zanim zapisałeś/aś swoje. "
+                                           "Poniżej są aktualne wartości; Twoje zmiany są nadal w formularzu."),
+                          skip=("starts_at",),
+                          extra=[(_("Początek"), utc_to_local(current.starts_at).strftime("%d.%m.%Y %H:%M"))])
+    return render("meetings/form.html", form=form, meeting=current, delete_form=ConfirmForm(), **ctx)
 
 
 @bp.route("/<int:meeting_id>/delete", methods=["POST"])
@@ -290,7 +283,7 @@ def delete(meeting_id: int):
         edit_form.group_id.data = meeting.group_id or 0
         edit_form.starts_at.data = utc_to_local(meeting.starts_at)
         edit_form.animator_ids.data = [u.id for u in meeting.animators]
-        edit_form.version.data = str(meeting.version)
+        writes.stamp(edit_form, meeting)
         return render("meetings/form.html", form=edit_form, meeting=meeting, delete_form=form, status=422)
     attendees = q.attendee_ids(meeting.id)
     db.session.delete(meeting)
@@ -310,6 +303,7 @@ def _show_context(meeting: Meeting, **extra) -> dict:
         "people": q.checklist(current_user, meeting),
         "commitments": q.meeting_commitments(meeting.id),
         "notes_form": NotesForm(formdata=None, obj=meeting),
+        "notes_version": meeting.version,
         "q": "",
     }
     ctx.update(extra)
@@ -439,14 +433,15 @@ def headcount(meeting_id: int):
             return fragment("meetings/show.html", [("headcount", {})], status=422, meeting=meeting,
                             message=_("Nie zapisano: podaj liczbę od 0 do 10 000."))
         return render("meetings/show.html", status=422, **_show_context(_meeting_or_404(meeting_id, animators=True)))
+    # The tap also writes the meeting's row (and so its version): a notes form that was current
+    # before it (its version comes along, hx-include) gets the new version, so its next autosave is
+    # not taken for someone else's change. A notes form already behind keeps its old version.
+    notes_current = request.form.get("version") == str(meeting.version)
     if meeting.unnamed_count != form.unnamed_count.data:
         meeting.unnamed_count = form.unnamed_count.data
         record_audit("meeting_updated", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
                      ip=client_ip(), fields=["unnamed_count"])
-        try:
-            db.session.flush()
-        except StaleDataError:
-            db.session.rollback()
+        if not writes.save(commit=False):
             meeting = _meeting_or_404(meeting_id)
             return fragment("meetings/show.html", [("headcount", {})], status=409, meeting=meeting,
                             message=_("Nie zapisano: ktoś właśnie zmienił to spotkanie. Sprawdź liczbę."))
@@ -454,7 +449,8 @@ def headcount(meeting_id: int):
     if not wants_fragment():
         resp = _saved(message, "meetings.show", meeting_id=meeting.id)
     else:
-        resp = fragment("meetings/show.html", [("headcount", {})], message=message, meeting=meeting)
+        blocks = [("headcount", {})] + ([("notes_version", {"oob": True})] if notes_current else [])
+        resp = fragment("meetings/show.html", blocks, message=message, meeting=meeting)
     db.session.commit()
     return resp
 
@@ -462,16 +458,21 @@ def headcount(meeting_id: int):
 @bp.route("/<int:meeting_id>/notes", methods=["POST"])
 @roles_required(*STAFF)
 def notes(meeting_id: int):
-    """Save the notes and decisions as they are typed; a field not sent is left as it is."""
+    """Save the notes and decisions as they are typed; a field not sent is left as it is. The save
+    carries the version it was typed on: when someone else saved in between, 409 with both texts."""
     meeting = _meeting_or_404(meeting_id)
     form = NotesForm()
     if not form.validate():
         errors = [str(e) for e in form.form_errors] + [str(e) for f in (form.notes, form.decisions) for e in f.errors]
         if wants_fragment():
             # The text being typed stays where it is; only the state line says what is wrong.
-            return fragment("meetings/show.html", [("notes_state", {"errors": errors})], status=422, meeting=meeting)
+            return fragment("meetings/show.html", [("notes_state", {"errors": errors})], status=422, meeting=meeting,
+                            notes_version=form.version.data or "")
         meeting = _meeting_or_404(meeting_id, animators=True)
-        return render("meetings/show.html", status=422, **_show_context(meeting, notes_form=form))
+        return render("meetings/show.html", status=422,
+                      **_show_context(meeting, notes_form=form, notes_version=form.version.data or ""))
+    if writes.stale(form, meeting):
+        return _notes_conflict(form, meeting)
     changed = []
     for name in form.sent_fields():
         value = (getattr(form, name).data or "").strip() or None
@@ -481,13 +482,8 @@ def notes(meeting_id: int):
     if changed:
         record_audit("meeting_updated", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
                      ip=client_ip(), fields=changed)
-        try:
-            db.session.flush()
-        except StaleDataError:
-            db.session.rollback()
-            return fragment("meetings/show.html", [("notes_state", {"errors": [
-                _("Nie zapisano: ktoś właśnie zmienił to spotkanie. Odśwież stronę.")]})], status=409,
-                meeting=_meeting_or_404(meeting_id))
+        if not writes.save(commit=False):
+            return _notes_conflict(form, _meeting_or_404(meeting_id))
     if not wants_fragment():
         resp = _saved(_("Notatki zapisane."), "meetings.show", meeting_id=meeting.id)
     else:
@@ -495,6 +491,25 @@ def notes(meeting_id: int):
         resp = fragment("meetings/show.html", [("notes_state", {"saved_at": saved_at})], meeting=meeting)
     db.session.commit()
     return resp
+
+
+def _notes_conflict(form: NotesForm, current: Meeting):
+    """409: someone saved the notes after this user's last save. Their text is shown above the form,
+    this user's stays in it (a field not sent shows the saved text); saving again overwrites on purpose."""
+    for name in ("notes", "decisions"):
+        if name not in form.sent_fields():
+            getattr(form, name).data = getattr(current, name)
+    ctx = writes.conflict(form, current, _("Nie zapisano: ktoś inny zmienił notatki tego spotkania w międzyczasie. "
+                                           "Poniżej jego wersja; Twój tekst jest nadal w formularzu — połącz oba "
+                                           "i zapisz ponownie."))
+    status = ctx.pop("status")
+    if wants_fragment():
+        return fragment("meetings/show.html", [("notes", {})], status=status, meeting=current, notes_form=form,
+                        notes_version=form.version.data, headers={"HX-Retarget": "#notes-form",
+                                                                  "HX-Reswap": "outerHTML"}, **ctx)
+    current = _meeting_or_404(current.id, animators=True)
+    return render("meetings/show.html", status=status,
+                  **_show_context(current, notes_form=form, notes_version=form.version.data, **ctx))
 
 
 @bp.route("/<int:meeting_id>/commitments/new")

@@ -11,9 +11,9 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, render_te
 from jinja2_fragments.flask import render_block
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import network_svg
+from app import writes
 from app.forms import choices
 from app.forms.diagnosis import (CITY_WIDE, PARTNER_KIND_LABELS, ContactForm, CooperationForm, LinkGroupForm,
                                  LinkMeetingForm, PartnerForm)
@@ -228,7 +228,7 @@ def _edit_form(partner: Partner, formdata=None) -> PartnerForm:
     form.neighbourhood_id.choices = choices(_hood_choices(partner))
     if formdata is None:
         form.neighbourhood_id.data = partner.neighbourhood_id or CITY_WIDE
-        form.version.data = str(partner.version)
+        writes.stamp(form, partner)
     return form
 
 
@@ -260,23 +260,20 @@ def update(partner_id: int):
     form = _edit_form(partner, formdata=request.form)
     if not form.validate():
         return _page(partner, block="details", status=422, form=form)
-    if form.version.data != str(partner.version):
+    if writes.stale(form, partner):
         return _conflict(partner, form)
     changed = _apply(form, partner)
     _audit("partner_updated", partner.id, fields=changed)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    if not writes.save():
         return _conflict(_partner_or_404(partner_id, with_contacts=True), form)
     return _after_write(partner_id, "details", _("Zapisano."))
 
 
 def _conflict(current: Partner, form: PartnerForm):
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany tego partnera, zanim zapisałeś/aś swoje. Poniżej aktualne "
-                              "dane; Twoje zmiany są nadal w formularzu — sprawdź je i zapisz ponownie."))
-    return _page(current, block="details", status=409, form=form, conflict=True)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany tego partnera, zanim zapisałeś/aś swoje. "
+                                           "Poniżej aktualne dane; Twoje zmiany są nadal w formularzu — sprawdź je "
+                                           "i zapisz ponownie."))
+    return _page(current, block="details", form=form, **ctx)
 
 
 # --- contact people -----------------------------------------------------------------------------------

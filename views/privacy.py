@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import writes
 from app.exports import csv_response, xlsx_response
 from app.htmx import render, wants_fragment
 from app.labels import label
@@ -170,9 +171,7 @@ def register():
 @bp.route("/privacy/register/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(Role.admin.value)
 def register_edit(activity_id):
-    """Add or change one processing activity; a stale save answers 409."""
-    from sqlalchemy.orm.exc import StaleDataError
-
+    """Add or change one processing activity; a stale save answers 409 with the current text."""
     from app.forms.register import ProcessingActivityForm
     from models import ProcessingActivity
 
@@ -182,14 +181,12 @@ def register_edit(activity_id):
     form = ProcessingActivityForm(obj=activity if request.method == "GET" else None)
     if request.method == "GET":
         if activity:
-            form.version.data = str(activity.version)
+            writes.stamp(form, activity)
         return render("privacy/register_form.html", form=form, activity=activity)
     if not form.validate():
         return render("privacy/register_form.html", form=form, activity=activity, status=422)
-    if activity and form.version.data != str(activity.version):
-        form.version.data = str(activity.version)
-        form.form_errors.append(_("Ktoś inny zapisał zmiany w tej pozycji. Twoja wersja jest nadal w formularzu."))
-        return render("privacy/register_form.html", form=form, activity=activity, status=409)
+    if activity and writes.stale(form, activity):
+        return _register_conflict(form, activity)
     if activity is None:
         activity = ProcessingActivity()
         db.session.add(activity)
@@ -197,15 +194,20 @@ def register_edit(activity_id):
         setattr(activity, name, getattr(form, name).data.strip())
     activity.position = form.position.data or 0
     activity.updated_by_id = current_user.id
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        abort(409)
+    if not writes.save(commit=False):
+        return _register_conflict(form, db.session.get(ProcessingActivity, activity_id) or abort(404))
     record_audit("register_updated", user_id=current_user.id, object_type="processing_activity",
                  object_id=activity.id, ip=client_ip())
     db.session.commit()
     return redirect(url_for("privacy.register"), 303)
+
+
+def _register_conflict(form, current):
+    """409: another admin saved this entry first; their text is shown, this admin's stays in the form."""
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany w tej pozycji rejestru, zanim zapisałeś/aś "
+                                           "swoje. Poniżej są aktualne wartości; Twoja wersja jest nadal "
+                                           "w formularzu."))
+    return render("privacy/register_form.html", form=form, activity=current, **ctx)
 
 
 @bp.route("/privacy/register/<int:activity_id>/delete", methods=["POST"])

@@ -3,8 +3,8 @@ consents, and merging two records of the same person."""
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
+from app import writes
 from app.forms import choices
 from app.forms.residents import (ConsentForm, QuickResidentForm, ResidentForm, parse_tags)
 from app.htmx import render, wants_fragment
@@ -131,7 +131,7 @@ def _edit_form(resident, formdata=None):
         form.interests.data = ", ".join(resident.tag_list("interest"))
         form.offers.data = ", ".join(resident.tag_list("offer"))
         form.age_group.data = resident.age_group or ""
-        form.version.data = str(resident.version)
+        writes.stamp(form, resident)
     if resident.neighbourhood_id not in {c.value for c in form.neighbourhood_id.choices}:
         # A coordinator may see a record in an osiedle they could not add to; keep it selectable.
         form.neighbourhood_id.choices = choices([(resident.neighbourhood_id, resident.neighbourhood.name)]) + \
@@ -147,7 +147,7 @@ def update(resident_id: int):
     form = _edit_form(resident, formdata=request.form)
     if not form.validate():
         return _page(resident, form=form, status=422, block="details", editing=True)
-    if form.version.data != str(resident.version):
+    if writes.stale(form, resident):
         return _conflict(resident, form)
     if not form.check_sensitive():
         return _page(resident, form=form, status=422, block="details", editing=True)
@@ -173,10 +173,7 @@ def update(resident_id: int):
     changed = sorted(f for f, v in before.items() if getattr(resident, f) != v) + (["tags"] if new_tags != old_tags else [])
     record_audit("resident_updated", user_id=current_user.id, object_type="resident", object_id=resident.id,
                  ip=client_ip(), fields=changed)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    if not writes.save():
         return _conflict(_scoped_or_404(resident_id, with_details=True), form)
     if wants_fragment():
         return _page(resident, block="details", message=_("Zapisano."))
@@ -185,10 +182,12 @@ def update(resident_id: int):
 
 def _conflict(current, form):
     """409: someone saved first. Their values are on the page; this user's input stays in the form."""
-    form.version.data = str(current.version)
-    form.form_errors.append(_("Ktoś inny zapisał zmiany tej osoby, zanim zapisałeś/aś swoje. Poniżej aktualne "
-                              "dane; Twoje zmiany są nadal w formularzu — sprawdź je i zapisz ponownie."))
-    return _page(current, form=form, status=409, block="details", editing=True, conflict=True)
+    ctx = writes.conflict(form, current, _("Ktoś inny zapisał zmiany tej osoby, zanim zapisałeś/aś swoje. Poniżej "
+                                           "aktualne dane; Twoje zmiany są nadal w formularzu — sprawdź je i zapisz "
+                                           "ponownie."),
+                          extra=[(_("Zainteresowania"), ", ".join(current.tag_list("interest")) or None),
+                                 (_("Co może dać"), ", ".join(current.tag_list("offer")) or None)])
+    return _page(current, form=form, block="details", editing=True, **ctx)
 
 
 @bp.route("/<int:resident_id>/edit")

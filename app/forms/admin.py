@@ -21,6 +21,7 @@ ROLE_LABELS = [
 
 class UserForm(FlaskForm):
     """Create or edit an account. Choices are filled by the view from what the editor may grant."""
+    edits = "user"  # carries its version (app/writes.py)
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Podaj adres e-mail.")),
                                                  Email(_l("To nie jest poprawny adres e-mail.")), Length(max=254)])
@@ -44,6 +45,7 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
+    edits = None  # creates a record
     password = PasswordField(_l("Hasło startowe"), validators=[DataRequired(_l("Podaj hasło.")), password_policy],
                              render_kw={"autocomplete": "new-password"})
 
@@ -54,6 +56,7 @@ class PasswordResetForm(FlaskForm):
 
 
 class CentreForm(FlaskForm):
+    edits = "centre"  # carries its version (app/writes.py)
     name = StringField(_l("Nazwa"), validators=[DataRequired(_l("Podaj nazwę centrum.")), Length(max=160)])
     slug = StringField(_l("Skrót do adresów (np. cil-wilda)"), validators=[
         DataRequired(_l("Podaj skrót.")), Length(max=80),

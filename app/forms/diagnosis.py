@@ -51,6 +51,7 @@ def _int_or_none(value):
 
 class FindingForm(FlaskForm):
     """An item of the diagnosis: what, where, from which source, when, tags."""
+    edits = "finding"  # carries its version (app/writes.py)
 
     kind = RadioField(_l("Co to jest"), choices=choices(FINDING_KIND_LABELS), default="need", validate_choice=False,
                       validators=[DataRequired(_l("Wybierz: potrzeba, zasób, problem czy pomysł."))])
@@ -82,6 +83,7 @@ class FindingForm(FlaskForm):
 class NewFindingForm(FindingForm):
     """Adding a finding, perhaps straight from a logged contact or a meeting, perhaps with a group
     that already acts on it."""
+    edits = None  # creates a record
 
     group_id = SelectField(_l("Grupa, która już się tym zajmuje (opcjonalnie)"), coerce=_int_or_none,
                            validate_choice=False, validators=[Optional()])
@@ -145,6 +147,7 @@ def website_check(form, field):
 
 class PartnerForm(FlaskForm):
     """An institution or organisation in the cooperation network."""
+    edits = "partner"  # carries its version (app/writes.py)
 
     name = StringField(_l("Nazwa"), validators=[DataRequired(_l("Podaj nazwę instytucji lub organizacji.")),
                                                 Length(max=200)],

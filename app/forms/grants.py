@@ -142,6 +142,7 @@ class CriterionForm(Form):
 
 class CallForm(FlaskForm):
     """A call: money, dates, osiedla and the criteria of the merits assessment."""
+    edits = "grant_call"  # carries its version (app/writes.py)
 
     title = StringField(_l("Tytuł naboru"), validators=[DataRequired(_l("Podaj tytuł naboru.")), Length(max=200)])
     description = TextAreaField(_l("Opis dla wnioskodawców"), validators=[Optional(), Length(max=5000)],
@@ -206,6 +207,7 @@ class CallForm(FlaskForm):
 
 
 class CallStatusForm(FlaskForm):
+    edits = "grant_call"  # carries its version (app/writes.py)
     to_status = SelectField(_l("Nowy status"), validators=[DataRequired(_l("Wybierz status."))])
     version = HiddenField()
 
@@ -476,6 +478,7 @@ class PublicApplicationForm(ApplicationForm):
 
 
 class EditApplicationForm(ApplicationForm):
+    edits = "grant_application"  # carries its version (app/writes.py)
     version = HiddenField()
 
 
@@ -499,6 +502,7 @@ def _plain_pct(value) -> str:
 # --- the pipeline ----------------------------------------------------------------------------------
 
 class FormalCheckForm(FlaskForm):
+    edits = "grant_application"  # carries its version (app/writes.py)
     outcome = RadioField(_l("Wynik oceny formalnej"), choices=choices([
         ("passed", _l("pozytywna: wniosek przechodzi do oceny merytorycznej")),
         ("failed", _l("negatywna: do poprawy w terminie"))]), validators=[DataRequired(_l("Wybierz wynik."))])
@@ -525,6 +529,7 @@ class FormalCheckForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
+    edits = "grant_application"  # carries its version (app/writes.py)
     outcome = RadioField(_l("Decyzja"), choices=choices([("granted", _l("przyznać dotację")),
                                                         ("refused", _l("odmówić"))]),
                          validators=[DataRequired(_l("Wybierz decyzję."))])
@@ -549,6 +554,7 @@ class DecisionForm(FlaskForm):
 
 
 class AgreementForm(FlaskForm):
+    edits = "grant_application"  # carries its version (app/writes.py)
     number = StringField(_l("Numer umowy"), validators=[DataRequired(_l("Podaj numer umowy.")), Length(max=40)])
     signed_on = PlDateField(_l("Data podpisania"), validators=[InputRequired(_l("Podaj datę podpisania umowy."))])
     version = HiddenField()
@@ -562,11 +568,13 @@ class AgreementForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     """A move that needs only a note: the start of the initiative."""
+    edits = "grant_application"  # carries its version (app/writes.py)
     note = TextAreaField(_l("Notatka"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     version = HiddenField()
 
 
 class CloseForm(FlaskForm):
+    edits = "grant_application"  # carries its version (app/writes.py)
     outcome = RadioField(_l("Rozliczenie"), choices=choices([("settled", _l("rozliczony")),
                                                             ("returned", _l("rozliczony ze zwrotem środków"))]),
                          validators=[DataRequired(_l("Wybierz wynik rozliczenia."))])
@@ -626,6 +634,7 @@ class DeclarationForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
+    edits = "grant_review"  # carries its version (app/writes.py)
     scores = FieldList(PlIntegerField(_l("Punkty"), validators=[InputRequired(_l("Przyznaj punkty."))]),
                        min_entries=0, max_entries=MAX_CRITERIA)
     comment = TextAreaField(_l("Komentarz do oceny"), validators=[DataRequired(_l("Napisz krótki komentarz."))
@@ -648,6 +657,7 @@ class ReviewForm(FlaskForm):
 # --- the settlement -------------------------------------------------------------------------------
 
 class SettlementForm(FlaskForm):
+    edits = "grant_settlement"  # carries its version (app/writes.py)
     what_happened = TextAreaField(_l("Co się wydarzyło"), validators=[
         DataRequired(_l("Opisz, co się wydarzyło.")), Length(max=5000)], render_kw={"rows": 5})
     participants = PlIntegerField(_l("Uczestnicy"), validators=[

@@ -56,6 +56,7 @@ def not_in_future(message):
 
 class GroupForm(FlaskForm):
     """A group's details. The stage is not here: it changes only by a noted move."""
+    edits = "community_group"  # carries its version (app/writes.py)
 
     name = StringField(_l("Nazwa grupy"), validators=[DataRequired(_l("Podaj nazwę grupy.")), Length(max=160)],
                        render_kw={"autocomplete": "off"})
@@ -86,6 +87,7 @@ class GroupForm(FlaskForm):
 
 
 class NewGroupForm(GroupForm):
+    edits = None  # creates a record
     stage = SelectField(_l("Etap na początek"), choices=choices(STAGE_LABELS), default=Stage.idea.value)
     note = TextAreaField(_l("Notatka do historii (skąd wziął się pomysł)"),
                          validators=[Optional(), Length(max=2000), no_pesel], render_kw={"rows": 2})
@@ -93,6 +95,7 @@ class NewGroupForm(GroupForm):
 
 class StageMoveForm(FlaskForm):
     """A move to another stage, forward or back: always with a note."""
+    edits = "community_group"  # carries its version (app/writes.py)
 
     to_stage = SelectField(_l("Przenieś na etap"), choices=choices(STAGE_LABELS))
     note = TextAreaField(_l("Notatka: co się wydarzyło?"), validators=[
@@ -129,4 +132,6 @@ class GoalForm(FlaskForm):
 
 
 class GoalStatusForm(FlaskForm):
+    edits = "goal"
     status = SelectField(_l("Status celu"), choices=choices(GOAL_STATUS_LABELS))
+    version = HiddenField()

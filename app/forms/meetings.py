@@ -50,6 +50,7 @@ def default_due():
 
 class MeetingForm(FlaskForm):
     """Plan or describe a meeting. Choices come from the view: the user's osiedla, groups, team."""
+    edits = "meeting"  # carries its version (app/writes.py)
 
     neighbourhood_id = SelectField(_l("Osiedle"), coerce=int, validators=[DataRequired(_l("Wybierz osiedle."))])
     group_id = SelectField(_l("Grupa"), coerce=int, default=0, validators=[Optional()])
@@ -94,12 +95,15 @@ class HeadcountForm(FlaskForm):
 
 
 class NotesForm(FlaskForm):
-    """Notes and decisions, saved as they are typed. A field left out of the request is left alone."""
+    """Notes and decisions, saved as they are typed. A field left out of the request is left alone.
+    Each save carries the meeting's version and gets the next one back (app/writes.py)."""
 
+    edits = "meeting"
     notes = TextAreaField(_l("Notatki"), validators=[Optional(), Length(max=10000), no_pesel],
                           render_kw={"rows": 4})
     decisions = TextAreaField(_l("Ustalenia"), validators=[Optional(), Length(max=10000), no_pesel],
                               render_kw={"rows": 3})
+    version = HiddenField()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -164,6 +168,7 @@ class CommitmentStatusForm(FlaskForm):
 
 
 class CommitmentEditForm(FlaskForm):
+    edits = "commitment"  # carries its version (app/writes.py)
     what = StringField(_l("Co zrobi"), validators=[DataRequired(_l("Napisz, co ta osoba zrobi.")), Length(max=300)])
     due_on = DateField(_l("Do kiedy"), validators=[Optional()])
     group_id = SelectField(_l("Grupa (opcjonalnie)"), coerce=int, default=0, validators=[Optional()])

@@ -8,6 +8,7 @@ _required = DataRequired(_l("To pole jest wymagane."))
 
 
 class ProcessingActivityForm(FlaskForm):
+    edits = "processing_activity"  # carries its version (app/writes.py)
     name = StringField(_l("Nazwa czynności przetwarzania"), validators=[_required, Length(max=200)])
     purpose = TextAreaField(_l("Cel"), validators=[_required, Length(max=4000)])
     legal_basis = TextAreaField(_l("Podstawa prawna"), validators=[_required, Length(max=4000)])

@@ -140,6 +140,7 @@ class QuickResidentForm(ResidentFieldsMixin, FlaskForm):
 
 class ResidentForm(ResidentFieldsMixin, SensitiveCheckMixin, FlaskForm):
     """The whole record, edited on the resident's page."""
+    edits = "resident"  # carries its version (app/writes.py)
 
     phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=30), phone_check],
                         render_kw={"inputmode": "tel"})
