@@ -1,13 +1,13 @@
 """versions on every edited record: a group's goals (their status is changed from the group page)
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
