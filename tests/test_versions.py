@@ -45,6 +45,7 @@ NOT_EDITING = {
     "MemberRoleForm": "sets a member's role: a choice, not text; the last choice wins",
     "GoalForm": "adds a goal (a new row)", "QuickMeetingForm": "creates a meeting",
     "AttendanceForm": "sets presence: a state, safe to repeat", "HeadcountForm": "sets a count: safe to repeat",
+    "LinkDecisionForm": "decides a pending link request once: a second decision is a 409 by the request's status",
     "MeetingCommitmentForm": "records a promise (a new row)", "CommitmentForm": "records a promise (a new row)",
     "CommitmentStatusForm": "sets a status tap, safe to repeat; a different concurrent change is a 409 already",
     "ConfirmForm": "confirms a deletion", "NewPersonKeyForm": "the one-time key of a create",
