@@ -219,3 +219,6 @@ def enforce_retention():
     record_audit("consent_data_removed", via="cli", **removed)
     db.session.commit()
     click.echo(f"Contact data removed after withdrawn consent: {removed['phone']} phones, {removed['email']} e-mails.")
+    from app.importer import purge_uploads  # waiting imports hold whole rows; erasure cannot reach them
+
+    click.echo(f"Import uploads older than 24 h removed: {purge_uploads()}.")
