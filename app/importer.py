@@ -188,8 +188,9 @@ class _Table:
             raise ImportError_(_("Plik ma więcej niż %(max)d wierszy z danymi (wiersz %(row)d); jednorazowo można "
                                  "zaimportować najwyżej %(max)d. Podziel plik na części.", max=MAX_ROWS, row=number))
         if last > MAX_COLUMNS:
+            first = next(i for i in range(MAX_COLUMNS, last) if cells[i] not in ("", None))
             raise ImportError_(_("Wiersz %(row)d ma dane w kolumnie %(col)s; import przyjmuje najwyżej %(max)d "
-                                 "kolumn. Usuń zbędne kolumny z arkusza.", row=number, col=_letter(last - 1),
+                                 "kolumn. Usuń zbędne kolumny z arkusza.", row=number, col=_letter(first),
                                  max=MAX_COLUMNS))
         row = []
         for i in range(last):
@@ -391,7 +392,7 @@ class _XlsxReader:
 
         parser.StartDoctypeDeclHandler = no_doctype
         parser.EntityDeclHandler = no_doctype
-        stalled, seen = 0, -1
+        fed = 0
         with self.archive.open(name) as fh:
             while not handler.done:
                 chunk = fh.read(CHUNK)
@@ -402,11 +403,10 @@ class _XlsxReader:
                 if self.unpacked > MAX_UNPACKED:
                     raise self.too_big(name)
                 parser.Parse(chunk, False)
+                fed += len(chunk)
                 # expat holds a start tag, a comment or an attribute whole: one that runs on for a
-                # megabyte without any event is not a spreadsheet
-                stalled = stalled + len(chunk) if handler.events == seen else 0
-                seen = handler.events
-                if stalled > 1 << 20:
+                # megabyte past the last event it reported is not a spreadsheet
+                if fed - parser.CurrentByteIndex > 1 << 20:
                     raise _unreadable()
 
     def part(self, name: str | None) -> str | None:
@@ -452,23 +452,31 @@ class _XlsxReader:
         return table.rows
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def _local(name: str) -> str:
-    return name.rpartition(" ")[2]
+    """'http://...spreadsheetml/2006/main c' -> 'c' (a handful of names, so remembered)."""
+    local = _LOCAL.get(name)
+    if local is None:
+        local = name.rpartition(" ")[2]
+        if len(_LOCAL) < 500:
+            _LOCAL[name] = local
+    return local
 
 
 class _Handler:
-    """expat callbacks for one part; `events` lets the reader notice input that produces none."""
+    """expat callbacks for one part; `done` stops the reading early."""
     done = False
-    events = 0
 
     def start(self, name, attrs):
-        self.events += 1
+        pass
 
     def end(self, name):
-        self.events += 1
+        pass
 
     def text(self, data):
-        self.events += 1
+        pass
 
 
 class _Relations(_Handler):
@@ -476,7 +484,6 @@ class _Relations(_Handler):
         self.by_id: dict[str, tuple[str, str]] = {}
 
     def start(self, name, attrs):
-        self.events += 1
         if _local(name) == "Relationship" and len(self.by_id) < MAX_PARTS:
             self.by_id[attrs.get("Id", "")] = (attrs.get("Type", ""), attrs.get("Target", ""))
 
@@ -499,7 +506,6 @@ class _Workbook(_Handler):
         self.date1904 = False
 
     def start(self, name, attrs):
-        self.events += 1
         local = _local(name)
         if local == "workbookPr":
             self.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
@@ -515,7 +521,6 @@ class _Styles(_Handler):
         self.in_cell_xfs = False
 
     def start(self, name, attrs):
-        self.events += 1
         local = _local(name)
         if local == "numFmt":
             fmt = attrs.get("numFmtId", "")
@@ -528,7 +533,6 @@ class _Styles(_Handler):
             self.xfs.append(int(fmt) if fmt.isascii() and fmt.isdigit() else 0)
 
     def end(self, name):
-        self.events += 1
         if _local(name) == "cellXfs":
             self.in_cell_xfs = False
             self.done = True
@@ -558,7 +562,6 @@ class _Sheet(_Handler):
         self.phonetic = False
 
     def start(self, name, attrs):
-        self.events += 1
         local = _local(name)
         if local == "c":
             column = len(self.cells)
@@ -582,7 +585,6 @@ class _Sheet(_Handler):
             self.phonetic = True
 
     def text(self, data):
-        self.events += 1
         if self.collect:
             self.length += len(data)
             if self.length > MAX_CELL:
@@ -595,7 +597,6 @@ class _Sheet(_Handler):
             self.table.add(self.row_number, [""] * column + ["x"])
 
     def end(self, name):
-        self.events += 1
         local = _local(name)
         if local in ("v", "t"):
             self.collect = False
@@ -662,7 +663,6 @@ class _SharedStrings(_Handler):
         self.phonetic = False
 
     def start(self, name, attrs):
-        self.events += 1
         local = _local(name)
         if local == "si":
             self.index += 1
@@ -673,14 +673,12 @@ class _SharedStrings(_Handler):
             self.phonetic = True
 
     def text(self, data):
-        self.events += 1
         if self.collect:
             self.length += len(data)
             if self.length <= MAX_CELL:
                 self.parts.append(data)
 
     def end(self, name):
-        self.events += 1
         local = _local(name)
         if local == "t":
             self.collect = False

@@ -302,7 +302,7 @@ def test_xlsx_and_csv_with_200_columns_are_refused_at_the_first_row(app, client,
     with app.test_request_context():
         message, peak = _parse_peak(csv_data, "szeroki.csv")
     assert "najwyżej 50 kolumn" in message and peak < 30 << 20
-    _refused(client, "szeroki.csv", csv_data, "najwyżej 50 kolumn", "Wiersz 1")
+    _refused(client, "szeroki.csv", csv_data, "najwyżej 50 kolumn", "Wiersz 1 ma dane w kolumnie AY")
 
 
 def test_200_columns_by_20001_rows_xlsx_is_refused_without_reading_it_all(app, client, auth):
@@ -541,3 +541,24 @@ def test_csv_oddities_answer_in_polish_not_500(app, client, auth):
     assert "Żenia" in client.get(url).get_data(as_text=True)
     url = _upload(client, "pk.csv", "PKD;imię;osiedle\n1;Ola;Wilda\n".encode())  # a CSV may begin with "PK"
     assert "Ola" in client.get(url).get_data(as_text=True)
+
+
+def test_xml_tricks_are_refused_with_little_memory(app, client, auth):
+    """An attribute of 3 MB (expat holds a tag whole) and a DTD with entities (billion laughs)."""
+    auth.login("animator@wilda")
+    rng = random.Random(7)
+    noise = "".join(rng.choices(string.ascii_letters, k=3 << 20))
+    long_tag = _xlsx(['<row r="1">', f'<c r="A1" t="inlineStr" x="{noise}"><is><t>Imię</t></is></c></row>'])
+    with app.test_request_context():
+        message, peak = _parse_peak(long_tag)
+    assert "Nie udało się odczytać pliku XLSX" in message and peak < len(long_tag) + (8 << 20), (message, peak)
+    laughs = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+              '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
+                           ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)):
+            zf.writestr(name, text)
+        zf.writestr("xl/worksheets/sheet1.xml", SHEET_HEAD.replace("<worksheet", laughs + "<worksheet", 1)
+                    + '<row r="1">' + _inline("A1", "&lol3;") + "</row>" + SHEET_TAIL)
+    _refused(client, "lol.xlsx", buf.getvalue(), "Nie udało się odczytać pliku XLSX")
