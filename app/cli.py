@@ -221,6 +221,9 @@ def enforce_retention():
     db.session.commit()
     click.echo(f"Contact data removed after withdrawn consent: {removed['phone']} phones, {removed['email']} e-mails.")
     _purge_sign_in_records()
+    from app.importer import purge_uploads  # waiting imports hold whole rows; erasure cannot reach them
+
+    click.echo(f"Import uploads older than 24 h removed: {purge_uploads()}.")
 
 
 def _purge_sign_in_records() -> None:

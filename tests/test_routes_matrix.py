@@ -125,6 +125,7 @@ POST_MATRIX = {
     "/privacy/register/<int:activity_id>": {"anon": LOGIN, "admin": 404, "*": 403},
     "/privacy/register/<int:activity_id>/delete": {"anon": LOGIN, "admin": 404, "*": 403},
     "/residents/import/<token>": {"anon": LOGIN, "animator@wilda": 404, "coordinator@wilda": 404, "*": 403},
+    "/residents/import/<token>/cancel": {"anon": LOGIN, "animator@wilda": 404, "coordinator@wilda": 404, "*": 403},
     # one-step anonymisation only for someone inactive for 24 months: the demo has nobody that old
     "/privacy/retention/<int:resident_id>/erase": {"anon": LOGIN, "coordinator@wilda": 422, "*": 403},
     "/groups/new": STAFF_422,
