@@ -219,3 +219,8 @@ def enforce_retention():
     record_audit("consent_data_removed", via="cli", **removed)
     db.session.commit()
     click.echo(f"Contact data removed after withdrawn consent: {removed['phone']} phones, {removed['email']} e-mails.")
+    from app import submissions
+
+    purged = submissions.purge()
+    db.session.commit()
+    click.echo(f"Submission keys older than {submissions.KEEP_DAYS} days removed: {purged}.")

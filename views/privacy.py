@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import submissions
 from app.exports import csv_response, xlsx_response
 from app.htmx import render, wants_fragment
 from app.labels import label
@@ -168,6 +169,7 @@ def register():
 @bp.route("/privacy/register/new", methods=["GET", "POST"], defaults={"activity_id": None})
 @bp.route("/privacy/register/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(Role.admin.value)
+@submissions.keyed()
 def register_edit(activity_id):
     """Add or change one processing activity; a stale save answers 409."""
     from sqlalchemy.orm.exc import StaleDataError
@@ -189,7 +191,8 @@ def register_edit(activity_id):
         form.version.data = str(activity.version)
         form.form_errors.append(_("Ktoś inny zapisał zmiany w tej pozycji. Twoja wersja jest nadal w formularzu."))
         return render("privacy/register_form.html", form=form, activity=activity, status=409)
-    if activity is None:
+    created = activity is None
+    if created:
         activity = ProcessingActivity()
         db.session.add(activity)
     for name in REGISTER_FIELDS:
@@ -203,6 +206,8 @@ def register_edit(activity_id):
         abort(409)
     record_audit("register_updated", user_id=current_user.id, object_type="processing_activity",
                  object_id=activity.id, ip=client_ip())
+    if created:
+        submissions.made(activity, url_for("privacy.register"))
     db.session.commit()
     return redirect(url_for("privacy.register"), 303)
 
