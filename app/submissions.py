@@ -96,11 +96,13 @@ def _refuse(message: str):
     return make_response(body, status)
 
 
-def keyed(replay=None):
+def keyed(replay=None, restore=None):
     """Make a create view idempotent for sends carrying a submission key.
 
     `replay(row, **view_args)` rebuilds the answer of a send that was answered with an htmx fragment
-    (the stored Location is used otherwise); `row` holds the record's `object_type` and `object_id`."""
+    (the stored Location is used otherwise); `row` holds the record's `object_type` and `object_id`.
+    `restore(row, **view_args)`, before any repeat's answer, puts back what the first answer kept in
+    the browser's session (the public form's reference number), for a repeat from another session."""
 
     def decorate(view):
         @wraps(view)
@@ -126,7 +128,7 @@ def keyed(replay=None):
                     earlier = _find(key)
                     if earlier is None:
                         raise
-            return _answer(earlier, pending, replay, view_args)
+            return _answer(earlier, pending, replay, restore, view_args)
 
         wrapper.submission_keyed = True
         return wrapper
@@ -164,12 +166,14 @@ def replaying() -> bool:
     return bool(g.get("submission_replay"))
 
 
-def _answer(row: Submission, pending: _Pending, replay, view_args: dict):
+def _answer(row: Submission, pending: _Pending, replay, restore, view_args: dict):
     """The answer of the send that created the record, for another send of its key."""
     if (row.user_id, row.endpoint, row.target) != (pending.user_id, pending.endpoint, pending.target):
         return _refuse(_("Ten formularz ma klucz wysyłki użyty już przy innym zapisie. Odśwież stronę "
                          "i wyślij formularz ponownie."))
     g.submission_replay = True
+    if restore is not None:
+        restore(row, **view_args)
     if replay is not None and (row.location is None or wants_fragment()):
         return replay(row, **view_args)
     message = _("Ten formularz został już wysłany: zapisano go tylko raz.")

@@ -43,16 +43,15 @@ def _throttled(ip: str) -> bool:
     return accepted >= cfg["APPLY_SUBMISSIONS_PER_HOUR"] or attempts >= cfg["APPLY_ATTEMPTS_PER_HOUR"]
 
 
-def _replay(row, slug: str):
-    """The same form sent again: the confirmation of the application it filed, in this browser too."""
+def _restore(row, slug: str):
+    """The same form sent again: the confirmation shows the application it filed, in this browser too."""
     application = db.session.get(GrantApplication, row.object_id) if row.object_id else None
     if application is not None:
         session[SESSION_KEY] = {"slug": slug, "reference": application.reference}
-    return redirect(row.location or url_for("apply.submitted", slug=slug), row.status or 303)
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
-@submissions.keyed(replay=_replay)
+@submissions.keyed(restore=_restore)
 def form(slug: str):
     """The form of an open call; a closed (or spent) call says so. POST files the application."""
     call = _call_or_404(slug)
