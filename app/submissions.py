@@ -161,17 +161,11 @@ def made(record, answer=None, *, call_id: int | None = None) -> None:
     pending.row = row
 
 
-def replaying() -> bool:
-    """True while a view's `replay` rebuilds an earlier answer."""
-    return bool(g.get("submission_replay"))
-
-
 def _answer(row: Submission, pending: _Pending, replay, restore, view_args: dict):
     """The answer of the send that created the record, for another send of its key."""
     if (row.user_id, row.endpoint, row.target) != (pending.user_id, pending.endpoint, pending.target):
         return _refuse(_("Ten formularz ma klucz wysyłki użyty już przy innym zapisie. Odśwież stronę "
                          "i wyślij formularz ponownie."))
-    g.submission_replay = True
     if restore is not None:
         restore(row, **view_args)
     if replay is not None and (row.location is None or wants_fragment()):
