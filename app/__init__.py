@@ -44,9 +44,10 @@ def register_security(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from app import templating
+    from app import submissions, templating
 
     templating.init_app(app)
+    submissions.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

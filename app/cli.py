@@ -224,6 +224,11 @@ def enforce_retention():
     from app.importer import purge_uploads  # waiting imports hold whole rows; erasure cannot reach them
 
     click.echo(f"Import uploads older than 24 h removed: {purge_uploads()}.")
+    from app import submissions
+
+    purged = submissions.purge()
+    db.session.commit()
+    click.echo(f"Submission keys older than {submissions.KEEP_DAYS} days removed: {purged}.")
 
 
 def _purge_sign_in_records() -> None:

@@ -15,6 +15,7 @@ from models.meeting import Attendance, Commitment, CommitmentStatus, Meeting, Me
 from models.diagnosis import (Cooperation, Finding, FindingKind, FindingSource, Partner, PartnerContact, PartnerKind,
                               finding_group, finding_interaction, finding_meeting, partner_group, partner_meeting)
 from models.register import ProcessingActivity
+from models.submission import Submission
 from models import ladder, timeline
 from models import meetings_queries  # noqa: E402,F401  registers the meeting and commitment timeline sources
 from models import groups_queries  # noqa: E402,F401  registers the stage and membership timeline sources
@@ -43,4 +44,5 @@ __all__ = [
     "ReferenceAttempt", "GrantStatus", "GrantStatusChange", "Review",
     "ReviewAssignment", "ReviewScore", "Settlement", "SettlementDocument", "grant_call_neighbourhood",
     "grants_queries",
+    "Submission",
 ]

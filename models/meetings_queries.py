@@ -189,29 +189,16 @@ class Target(NamedTuple):
     resident: Resident
     present: bool
     member: bool
-    earlier_id: int | None = None  # the object an earlier send of the same form created
 
 
-def _earlier(user_id: int, action: str, key: str, since: datetime):
-    """SQL for the object id of this user's write carrying the form's one-time key (see earlier_write)."""
-    from models.audit import AuditEvent
-
-    return (select(AuditEvent.object_id)
-            .where(AuditEvent.user_id == user_id, AuditEvent.at >= since, AuditEvent.action == action,
-                   AuditEvent.detail.like(f'%"key": "{key}"%')).limit(1).scalar_subquery())
-
-
-def attendance_target(user, meeting_id: int, resident_id: int, *, earlier: tuple | None = None) -> Target | None:
+def attendance_target(user, meeting_id: int, resident_id: int) -> Target | None:
     """The meeting and the resident when both are in the user's scope (else None), whether the person is
-    present and a member, and with `earlier` = (action, key, since) what an earlier send of the same
-    form created. One query."""
+    present and a member. One query."""
     scope = personal_data_scope(user)
     present = exists().where(Attendance.meeting_id == Meeting.id, Attendance.resident_id == Resident.id)
     member = exists().where(Membership.group_id == Meeting.group_id, Membership.resident_id == Resident.id,
                             Membership.left_on.is_(None))
     columns = [Meeting, Resident, present.label("present"), member.label("member")]
-    if earlier and earlier[1]:
-        columns.append(_earlier(user.id, *earlier).label("earlier"))
     # Two single-row lookups side by side: an explicit join on the resident's id, not a product.
     stmt = (select(*columns)
             .select_from(Meeting).join(Resident, Resident.id == resident_id)
@@ -221,7 +208,7 @@ def attendance_target(user, meeting_id: int, resident_id: int, *, earlier: tuple
     row = db.session.execute(stmt).first()
     if row is None:
         return None
-    return Target(row[0], row[1], bool(row[2]), bool(row[3]), row[4] if len(row) > 4 else None)
+    return Target(row[0], row[1], bool(row[2]), bool(row[3]))
 
 
 def _insert_ignoring_duplicates(table, values: dict) -> bool:
@@ -262,20 +249,6 @@ def meeting_commitments(meeting_id: int) -> list[Commitment]:
 
 def attendee_ids(meeting_id: int) -> list[int]:
     return list(db.session.scalars(select(Attendance.resident_id).where(Attendance.meeting_id == meeting_id)))
-
-
-def earlier_write(user_id: int, action: str, key: str | None, since: datetime) -> dict | None:
-    """The audit detail of this user's write carrying the form's one-time `key`, if it already happened:
-    a retried "new person" or "new promise" (the answer was lost, the form sent again) is recognised
-    instead of being saved twice. Keys are 32 hex digits; the audit row holds no personal values."""
-    if not key:
-        return None
-    from models.audit import AuditEvent
-
-    row = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.user_id == user_id, AuditEvent.at >= since, AuditEvent.action == action,
-                                 AuditEvent.detail.like(f'%"key": "{key}"%')).limit(1)).first()
-    return row.detail_dict | {"object_id": row.object_id} if row else None
 
 
 # --- commitments ---------------------------------------------------------------------------

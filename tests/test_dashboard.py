@@ -451,6 +451,7 @@ def test_the_animator_starts_a_meeting_in_one_tap_from_the_start_page(app, clien
     auth.login("animator@wilda")
     html = client.get("/").get_data(as_text=True)
     form = re.search(r'<form method="post" action="/meetings/quick">\s*<input type="hidden" name="csrf_token"[^>]*>'
+                     r'\s*<input type="hidden" name="submission_key"[^>]*>'
                      r'\s*<input type="hidden" name="group_id" value="(\d+)">\s*'
                      r'<button type="submit" class="wide">Spotkanie teraz: Grupa Od Razu</button>', html)
     assert form and int(form.group(1)) == gid

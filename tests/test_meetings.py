@@ -678,9 +678,9 @@ def test_a_retried_new_person_or_promise_is_saved_once(client, auth, app):
     mid = make_meeting(app)
     auth.login("animator@wilda")
     form = client.get(f"/meetings/{mid}/people", query_string={"q": "Ola Ponowna"}, headers=HX).get_data(as_text=True)
-    key = re.search(r'name="new-key" type="hidden" value="([0-9a-f]{32})"', form).group(1)
+    key = re.search(r'name="submission_key" value="([A-Za-z0-9_-]{16,64})"', form).group(1)
     data = {"new-first_name": "Ola", "new-last_name": "Ponowna", "new-neighbourhood_id": hood_of(app, "wilda"),
-            "new-consent_method": "verbal", "new-key": key}
+            "new-consent_method": "verbal", "submission_key": key}
     first = client.post(f"/meetings/{mid}/people/new", data=data, headers=HX).get_data(as_text=True)
     again = client.post(f"/meetings/{mid}/people/new", data=data, headers=HX).get_data(as_text=True)
     with app.app_context():
@@ -689,15 +689,15 @@ def test_a_retried_new_person_or_promise_is_saved_once(client, auth, app):
     assert first.split("\n")[0] == again.split("\n")[0] == f'<li id="att-{people[0].id}" class="att is-present">'
     rid = people[0].id
     form = client.get(f"/meetings/{mid}/commitments/new", query_string={"resident_id": rid}, headers=HX)
-    key = re.search(r'name="key" type="hidden" value="([0-9a-f]{32})"', form.get_data(as_text=True)).group(1)
-    promise = {"resident_id": rid, "what": "przyniesie krzesła", "key": key, "inline": "1"}
+    key = re.search(r'name="submission_key" value="([A-Za-z0-9_-]{16,64})"', form.get_data(as_text=True)).group(1)
+    promise = {"resident_id": rid, "what": "przyniesie krzesła", "submission_key": key, "inline": "1"}
     assert client.post(f"/meetings/{mid}/commitments", data=promise, headers=HX).status_code == 200
     again = client.post(f"/meetings/{mid}/commitments", data=promise, headers=HX)
     assert again.status_code == 200 and "przyniesie krzesła" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Commitment).where(Commitment.resident_id == rid)) == 1
     # a new form (a new key) is a new promise
-    client.post(f"/meetings/{mid}/commitments", data={**promise, "key": "0" * 32}, headers=HX)
+    client.post(f"/meetings/{mid}/commitments", data={**promise, "submission_key": "0" * 32}, headers=HX)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Commitment).where(Commitment.resident_id == rid)) == 2
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import writes
+from app import submissions, writes
 from app.forms import choices
 from app.forms.admin import ROLE_LABELS, CentreForm, NewUserForm, PasswordResetForm, UserForm
 from app.htmx import render
@@ -69,6 +69,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(*STAFF_MANAGERS)
+@submissions.keyed()
 def user_new():
     """Create an account with a starting password to hand over in person."""
     form = NewUserForm()
@@ -89,6 +90,7 @@ def user_new():
                 db.session.flush()
                 record_audit("user_created", user_id=current_user.id, object_type="user", object_id=user.id,
                              ip=client_ip(), role=user.role)
+                submissions.made(user, url_for("admin.users"))
                 db.session.commit()
                 flash(_("Konto utworzone."), "success")
                 return redirect(url_for("admin.users"), 303)
@@ -177,6 +179,7 @@ def centres():
 
 @bp.route("/centres/new", methods=["GET", "POST"])
 @roles_required(Role.admin.value)
+@submissions.keyed()
 def centre_new():
     """Register a centre."""
     form = CentreForm()
@@ -192,6 +195,7 @@ def centre_new():
                 db.session.flush()
                 record_audit("centre_created", user_id=current_user.id, object_type="centre", object_id=centre.id,
                              ip=client_ip())
+                submissions.made(centre, url_for("admin.centres"))
                 db.session.commit()
                 flash(_("Centrum dodane."), "success")
                 return redirect(url_for("admin.centres"), 303)

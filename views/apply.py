@@ -10,11 +10,12 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from app import submissions
 from app.forms.grants import PublicApplicationForm
 from app.htmx import render
 from app.sessions import client_ip
 from app.timeutil import today_local
-from models import Neighbourhood, db, record_audit
+from models import GrantApplication, Neighbourhood, db, record_audit
 from models import grants_queries as q
 from views.grants import fmt_money, fmt_pct, fmt_points
 
@@ -42,7 +43,15 @@ def _throttled(ip: str) -> bool:
     return accepted >= cfg["APPLY_SUBMISSIONS_PER_HOUR"] or attempts >= cfg["APPLY_ATTEMPTS_PER_HOUR"]
 
 
+def _restore(row, slug: str):
+    """The same form sent again: the confirmation shows the application it filed, in this browser too."""
+    application = db.session.get(GrantApplication, row.object_id) if row.object_id else None
+    if application is not None:
+        session[SESSION_KEY] = {"slug": slug, "reference": application.reference}
+
+
 @bp.route("/<slug>", methods=["GET", "POST"])
+@submissions.keyed(restore=_restore)
 def form(slug: str):
     """The form of an open call; a closed (or spent) call says so. POST files the application."""
     call = _call_or_404(slug)
@@ -85,9 +94,11 @@ def form(slug: str):
     record_audit("grant_application_submitted", object_type="grant_application", object_id=application.id, ip=ip,
                  source="public")
     kept = {"slug": call.slug, "reference": application.reference}  # read before the commit expires them
+    target = url_for("apply.submitted", slug=kept["slug"])
+    submissions.made(application, target, call_id=call.id)
     db.session.commit()
     session[SESSION_KEY] = kept
-    return redirect(url_for("apply.submitted", slug=kept["slug"]), 303)
+    return redirect(target, 303)
 
 
 @bp.route("/<slug>/submitted")

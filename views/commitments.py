@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import writes
+from app import submissions, writes
 from app.forms import choices
 from app.forms.meetings import COMMITMENT_VIEW_LABELS, CommitmentEditForm, CommitmentForm, CommitmentStatusForm
 from app.htmx import render, wants_fragment
@@ -80,6 +80,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@submissions.keyed()
 def new():
     """A promise recorded outside a meeting: for a resident found by name (or linked from their page)."""
     resident_id = int_arg("resident", 0, minimum=0) or (request.form.get("resident_id", type=int) or 0)
@@ -107,6 +108,7 @@ def new():
     ladder.refresh([resident.id])
     flash(_("Zapisano zobowiązanie: %(name)s.", name=resident.display_name), "success")
     resp = redirect(url_for("commitments.index", resident=resident.id, view="all"), 303)
+    submissions.made(commitment, resp)
     db.session.commit()
     return resp
 

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import writes
+from app import submissions, writes
 from app.forms import choices
 from app.forms.diagnosis import DeleteForm, FindingForm, LinkGroupForm, NewFindingForm, SourceForm, join_tags
 from app.htmx import render, wants_fragment
@@ -206,6 +206,7 @@ def _new_page(form, interaction, meeting, status=200):
 
 @bp.route("/findings/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@submissions.keyed()
 def new():
     """Add a need, a resource, a problem or an idea; from a contact (?interaction=) or a meeting
     (?meeting=) the osiedle, the source, the date and the link are filled in: one step."""
@@ -234,9 +235,11 @@ def new():
     _audit("finding_created", finding.id, kind=finding.kind, source=finding.source,
            neighbourhood_id=finding.neighbourhood_id, interaction_id=interaction.id if interaction else None,
            meeting_id=meeting.id if meeting else None, group_id=group.id if group else None)
+    target = url_for("diagnosis.finding", finding_id=finding.id)
+    submissions.made(finding, target)
     db.session.commit()
     flash(_("Zapisano w diagnozie: %(kind)s.", kind=label("finding_kind", finding.kind)), "success")
-    return redirect(url_for("diagnosis.finding", finding_id=finding.id), 303)
+    return redirect(target, 303)
 
 
 def _apply(form: FindingForm, finding: Finding) -> list[str]:

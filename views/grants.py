@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import default_exceptions
 
-from app import grants_files, writes
+from app import grants_files, submissions, writes
 from app.forms import choices
 from app.forms.grants import (DEFAULT_CRITERIA, AgreementForm, ApplicationForm, AssignReviewerForm, AttachmentForm,
                               CallForm, CallStatusForm, CloseForm, DecisionForm, DeclarationForm, DocumentForm,
@@ -128,6 +128,7 @@ def _call_form_choices(form: CallForm) -> None:
 
 @bp.route("/calls/new", methods=["GET", "POST"])
 @roles_required(Role.coordinator.value)
+@submissions.keyed()
 def call_new():
     """A new call (szkic): money, dates, osiedla, criteria. Only a regranting centre runs calls."""
     if not _runs_calls():
@@ -151,8 +152,10 @@ def call_new():
     db.session.add(call)
     db.session.flush()
     _audit("grant_call_created", "grant_call", call.id)
+    target = url_for("grants.call", call_id=call.id)
+    submissions.made(call, target)
     db.session.commit()
-    return _done(_("Nabór zapisany jako szkic. Otwórz go, gdy będzie gotowy."), url_for("grants.call", call_id=call.id))
+    return _done(_("Nabór zapisany jako szkic. Otwórz go, gdy będzie gotowy."), target)
 
 
 def _apply_call_form(call: GrantCall, form: CallForm, hoods: dict) -> None:
@@ -309,6 +312,7 @@ def _call_status_conflict(call: GrantCall, form: CallStatusForm):
 
 @bp.route("/calls/<int:call_id>/applications/new", methods=["GET", "POST"])
 @roles_required(*PEOPLE)
+@submissions.keyed()
 def application_new(call_id: int):
     """Staff enter an application received on paper or by e-mail (the same checks as the public form)."""
     call = _managed_call_or_404(call_id)
@@ -331,6 +335,7 @@ def application_new(call_id: int):
     _audit("grant_application_created", "grant_application", application.id, source="staff")
     message = _("Wniosek %(ref)s zapisany.", ref=application.reference)
     target = url_for("grants.application", application_id=application.id)
+    submissions.made(application, target)
     db.session.commit()
     return _done(message, target)
 
@@ -1070,6 +1075,7 @@ def _settlement_conflict(a: GrantApplication, form: SettlementForm):
 
 @bp.route("/applications/<int:application_id>/settlement/documents", methods=["POST"])
 @roles_required(*PEOPLE)
+@submissions.keyed()
 def document_add(application_id: int):
     """Add an invoice or a bill to the financial report."""
     a, _own = _managed_or_404(application_id)
@@ -1088,17 +1094,20 @@ def document_add(application_id: int):
         settlement = Settlement(application_id=a.id)
         db.session.add(settlement)
         db.session.flush()
-    db.session.add(SettlementDocument(settlement_id=settlement.id, number=form.number.data.strip(),
-                                      issued_on=form.issued_on.data, amount=money(form.amount.data),
-                                      what_for=form.what_for.data.strip(),
-                                      budget_line_id=form.budget_line_id.data or None))
+    document = SettlementDocument(settlement_id=settlement.id, number=form.number.data.strip(),
+                                  issued_on=form.issued_on.data, amount=money(form.amount.data),
+                                  what_for=form.what_for.data.strip(), budget_line_id=form.budget_line_id.data or None)
+    db.session.add(document)
     _audit("grant_document_added", "grant_application", a.id)
+    target = url_for("grants.settlement", application_id=a.id) + "#documents"
+    submissions.made(document, target)
     db.session.commit()
-    return _done(_("Dokument dodany."), url_for("grants.settlement", application_id=a.id) + "#documents")
+    return _done(_("Dokument dodany."), target)
 
 
 @bp.route("/applications/<int:application_id>/attachments", methods=["POST"])
 @roles_required(*PEOPLE)
+@submissions.keyed()
 def attachment_add(application_id: int):
     """Attach a photo or a scan (JPEG, PNG or PDF, checked by content, size limited)."""
     a, _own = _managed_or_404(application_id)
@@ -1130,12 +1139,14 @@ def attachment_add(application_id: int):
     try:
         db.session.flush()
         _audit("grant_attachment_added", "grant_application", a.id, attachment_id=attachment.id, type=mime, size=size)
+        target = url_for("grants.settlement", application_id=a.id) + "#attachments"
+        submissions.made(attachment, target)
         db.session.commit()
     except Exception:
         db.session.rollback()
         grants_files.discard(name)
         raise
-    return _done(_("Plik dodany."), url_for("grants.settlement", application_id=a.id) + "#attachments")
+    return _done(_("Plik dodany."), target)
 
 
 @bp.route("/applications/<int:application_id>/attachments/<int:attachment_id>")

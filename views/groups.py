@@ -15,7 +15,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import writes
+from app import submissions, writes
 from app.forms import choices
 from app.forms.groups import (GOAL_STATUS_LABELS, MEMBER_ROLE_LABELS, STAGE_LABELS, STATUS_FILTER_LABELS,
                               STATUS_LABELS, GoalForm, GoalStatusForm, GroupForm, MemberAddForm, MemberRoleForm,
@@ -304,6 +304,7 @@ def _apply_group_form(form: GroupForm, group: Group) -> list[str]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@submissions.keyed()
 def new():
     """Add a group: its details and the stage it starts at (the first entry of its history)."""
     form = _unique_ids(NewGroupForm(), "group")
@@ -324,15 +325,17 @@ def new():
     db.session.flush()
     q.record_start(group, current_user.id, (form.note.data or "").strip(), now, today_local())
     _audit("group_created", group.id, stage=group.stage)
-    db.session.commit()
     message = _("Grupa „%(name)s” dodana. Dodaj teraz jej członków.", name=group.name)
     target = url_for("groups.show", group_id=group.id)
     if is_htmx():
         flash(message, "success")
         resp = make_response("", 200)
         resp.headers["HX-Redirect"] = target
-        return resp
-    return _done(message, target)
+    else:
+        resp = _done(message, target)
+    submissions.made(group, resp)
+    db.session.commit()
+    return resp
 
 
 @bp.route("/<int:group_id>", methods=["GET", "POST"])
@@ -486,8 +489,15 @@ def member_search(group_id: int):
     return _respond(group, "member_results", results=results, query=query, member_form=form)
 
 
+def _member_replay(row, group_id: int):
+    group = _group_or_404(group_id)
+    return _written("groups/detail.html", ["members"], _("Ta osoba już dołączyła do grupy."), group=group,
+                    refocus=True, **_block_context("members", group))
+
+
 @bp.route("/<int:group_id>/members", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed(replay=_member_replay)
 def member_add(group_id: int):
     """Add the chosen resident with a role."""
     group = _group_or_404(group_id)
@@ -505,6 +515,7 @@ def member_add(group_id: int):
     membership = q.add_member(group, resident.id, form.role.data, current_user.id, today_local())
     ladder.refresh([resident.id])
     _audit("group_member_added", group.id, membership_id=membership.id, role=membership.role)
+    submissions.made(membership, url_for("groups.show", group_id=group.id, _anchor="members"))
     db.session.commit()
     message = _("%(name)s dołącza do grupy.", name=resident.display_name)
     if wants_fragment():
@@ -574,8 +585,14 @@ def member_leave(group_id: int, membership_id: int):
 
 # --- goals --------------------------------------------------------------------------------------------
 
+def _goal_replay(row, group_id: int):
+    group = _group_or_404(group_id)
+    return _written("groups/detail.html", ["goals"], _("Cel dodany."), group=group, **_block_context("goals", group))
+
+
 @bp.route("/<int:group_id>/goals", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed(replay=_goal_replay)
 def goal_add(group_id: int):
     """Add a goal of the group."""
     group = _group_or_404(group_id)
@@ -586,6 +603,7 @@ def goal_add(group_id: int):
     db.session.add(goal)
     db.session.flush()
     _audit("group_goal_added", group.id, goal_id=goal.id)
+    submissions.made(goal, url_for("groups.show", group_id=group.id, _anchor="goals"))
     db.session.commit()
     message = _("Cel dodany.")
     if wants_fragment():

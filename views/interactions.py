@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import update
 
+from app import submissions
 from app.forms import choices
 from app.forms.residents import InteractionForm, QuickResidentForm
 from app.htmx import render, wants_fragment
@@ -29,6 +30,7 @@ def _quick_form():
 
 @bp.route("/interactions/new", methods=["GET", "POST"])
 @roles_required(*FIELD_WORKERS)
+@submissions.keyed()
 def new():
     """Step 1: find or add the person. Step 2: how, what matters, next step. Save."""
     resident_id = request.values.get("resident", type=int)
@@ -60,19 +62,24 @@ def new():
     record_audit("interaction_logged", user_id=current_user.id, object_type="resident", object_id=resident.id,
                  ip=client_ip(), interaction_id=interaction.id, channel=interaction.channel,
                  follow_up=bool(interaction.follow_up_on))
+    target = url_for("residents.show", resident_id=resident.id, logged=1)
+    submissions.made(interaction, target)
     db.session.commit()
-    return redirect(url_for("residents.show", resident_id=resident.id, logged=1), 303)
+    return redirect(target, 303)
 
 
 @bp.route("/interactions/new/person", methods=["POST"])
 @roles_required(*FIELD_WORKERS)
+@submissions.keyed()
 def new_person():
     """Add a new person from the contact form and go on to step 2 with them chosen."""
     quick = _quick_form()
     if quick.validate() and may_record_in(current_user, quick.neighbourhood_id.data):
         resident = create_from_quick_form(current_user, quick, via="contact")
+        target = url_for("interactions.new", resident=resident.id)
+        submissions.made(resident, target)
         db.session.commit()
-        return redirect(url_for("interactions.new", resident=resident.id), 303)
+        return redirect(target, 303)
     form = InteractionForm(formdata=None)
     return render("interactions/new.html", form=form, resident=None, quick=quick, found=[], q="", status=422,
                   show_quick=True)

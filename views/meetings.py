@@ -13,9 +13,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
 
+from app import submissions
 from app.forms import choices
 from app.forms.meetings import (COMMITMENT_STATUS_LABELS, MEETING_KIND_LABELS, AttendanceForm, ConfirmForm, HeadcountForm,
-                                MeetingCommitmentForm, MeetingForm, NewPersonKeyForm, NotesForm, QuickMeetingForm)
+                                MeetingCommitmentForm, MeetingForm, NotesForm, QuickMeetingForm)
 from app import writes
 from app.forms.residents import QuickResidentForm
 from app.htmx import render, wants_fragment
@@ -122,6 +123,7 @@ def index():
 
 @bp.route("/quick", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed()
 def quick():
     """"Spotkanie teraz" for a group: one tap opens the after-meeting screen of today's meeting,
     creating it (ended just now, at the group's usual place, with me present) if there is none."""
@@ -148,6 +150,7 @@ def quick():
     record_audit("meeting_created", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
                  ip=client_ip(), via="quick", group_id=group.id)
     resp = redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
+    submissions.made(meeting, resp)
     db.session.commit()
     return resp
 
@@ -201,6 +204,7 @@ def _apply_meeting_form(form: MeetingForm, meeting: Meeting) -> None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@submissions.keyed()
 def new():
     """Plan a meeting, or describe one that already happened."""
     form = MeetingForm()
@@ -230,6 +234,7 @@ def new():
     record_audit("meeting_created", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
                  ip=client_ip(), via="form", group_id=meeting.group_id)
     resp = _saved(_("Spotkanie zapisane."), "meetings.show", meeting_id=meeting.id)
+    submissions.made(meeting, resp)
     db.session.commit()
     return resp
 
@@ -312,7 +317,6 @@ def _show_context(meeting: Meeting, **extra) -> dict:
 
 def _new_person_form(meeting: Meeting, formdata=None) -> QuickResidentForm:
     form = QuickResidentForm(prefix="new", formdata=formdata)
-    form.key = NewPersonKeyForm(prefix="new", formdata=formdata).key
     hoods = neighbourhood_choices(current_user)
     form.neighbourhood_id.choices = choices(hoods)
     if formdata is None and any(h == meeting.neighbourhood_id for h, _n in hoods):
@@ -335,7 +339,7 @@ def attendance(meeting_id: int, resident_id: int):
     target = q.attendance_target(current_user, meeting_id, resident_id)
     if target is None:
         abort(404)
-    meeting, resident, was_present, member, _earlier = target
+    meeting, resident, was_present, member = target
     form = AttendanceForm()
     if not form.validate():
         if wants_fragment():
@@ -382,8 +386,25 @@ def people(meeting_id: int):
     return render("meetings/show.html", **_show_context(meeting, **extra))
 
 
+def _person_new_answer(meeting: Meeting, person: q.Person):
+    message = _("Dodano nową osobę i zaznaczono obecność: %(name)s.", name=person.resident.display_name)
+    if not wants_fragment():
+        return _saved(message, "meetings.show", meeting_id=meeting.id)
+    return fragment("meetings/show.html", [("attendee", {"p": person}), ("person_search", {"oob": True})],
+                    message=message, meeting=meeting, q="")
+
+
+def _person_new_replay(row, meeting_id: int):
+    """The same form sent again (its answer was lost): the person exists and is present; show them."""
+    target = q.attendance_target(current_user, meeting_id, row.object_id)
+    if target is None:
+        abort(404)
+    return _person_new_answer(target.meeting, q.Person(target.resident, target.present, target.member))
+
+
 @bp.route("/<int:meeting_id>/people/new", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed(replay=_person_new_replay)
 def person_new(meeting_id: int):
     """A newcomer: added to the notebook (with the consents asked) and marked present, in one step."""
     meeting = _meeting_or_404(meeting_id)
@@ -396,28 +417,13 @@ def person_new(meeting_id: int):
         meeting = _meeting_or_404(meeting_id, animators=True)
         return render("meetings/show.html", status=422,
                       **_show_context(meeting, q=form.first_name.data or "x", results=[], listed={}, new_form=form))
-    key = NewPersonKeyForm(prefix="new")
-    key = key.key.data if key.validate() else None
-    done = q.earlier_write(current_user.id, "attendance_set", key, utcnow() - timedelta(days=1))
-    if done is not None:
-        # The same form again (its answer was lost): the person exists and is present; show them.
-        target = q.attendance_target(current_user, meeting.id, done["resident_id"])
-        if target is None:
-            abort(404)
-        resident = target.resident
-    else:
-        resident = create_from_quick_form(current_user, form, via="meeting")
-        q.set_attendance(meeting.id, resident.id, True, current_user.id)
-        record_audit("attendance_set", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
-                     ip=client_ip(), resident_id=resident.id, present=True, new_person=True, key=key)
-        ladder.refresh([resident.id])
-    message = _("Dodano nową osobę i zaznaczono obecność: %(name)s.", name=resident.display_name)
-    if not wants_fragment():
-        resp = _saved(message, "meetings.show", meeting_id=meeting.id)
-    else:
-        resp = fragment("meetings/show.html",
-                        [("attendee", {"p": q.Person(resident, True, False)}), ("person_search", {"oob": True})],
-                        message=message, meeting=meeting, q="")
+    resident = create_from_quick_form(current_user, form, via="meeting")
+    q.set_attendance(meeting.id, resident.id, True, current_user.id)
+    record_audit("attendance_set", user_id=current_user.id, object_type="meeting", object_id=meeting.id,
+                 ip=client_ip(), resident_id=resident.id, present=True, new_person=True)
+    ladder.refresh([resident.id])
+    resp = _person_new_answer(meeting, q.Person(resident, True, False))
+    submissions.made(resident, url_for("meetings.show", meeting_id=meeting.id))
     db.session.commit()
     return resp
 
@@ -533,15 +539,32 @@ def commitment_form(meeting_id: int):
     return render("meetings/show.html", **_show_context(meeting, cform=cform, cresident=cresident))
 
 
+def _commitment_answer(meeting: Meeting, commitment: Commitment, person: q.Person):
+    message = _("Zapisano zobowiązanie: %(name)s.", name=person.resident.display_name)
+    if not wants_fragment():
+        return _saved(message, "meetings.show", meeting_id=meeting.id)
+    return fragment("meetings/show.html",
+                    [("commitment_item", {"c": commitment}), ("attendee", {"p": person, "oob": True})],
+                    message=message, meeting=meeting)
+
+
+def _commitment_replay(row, meeting_id: int):
+    """The same form sent again (its answer was lost): show the promise it already saved."""
+    commitment = q.get_commitment(current_user, row.object_id)
+    target = q.attendance_target(current_user, meeting_id, commitment.resident_id) if commitment else None
+    if target is None:
+        abort(404)
+    return _commitment_answer(target.meeting, commitment, q.Person(target.resident, target.present, target.member))
+
+
 @bp.route("/<int:meeting_id>/commitments", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed(replay=_commitment_replay)
 def commitment_add(meeting_id: int):
     """Record a promise made at the meeting; the person climbs to "volunteer" on the ladder."""
     cform = MeetingCommitmentForm()
     resident_id = cform.resident_id.data if cform.resident_id.validate(cform) else None
-    earlier = ("commitment_created", cform.key.data if cform.key.validate(cform) else None,
-               utcnow() - timedelta(days=1))
-    target = q.attendance_target(current_user, meeting_id, resident_id, earlier=earlier) if resident_id else None
+    target = q.attendance_target(current_user, meeting_id, resident_id) if resident_id else None
     if resident_id and target is None:
         abort(404)
     if target is None or not cform.validate():
@@ -554,27 +577,16 @@ def commitment_add(meeting_id: int):
                             headers={"HX-Retarget": form_id, "HX-Reswap": "outerHTML"})
         meeting = _meeting_or_404(meeting_id, animators=True)
         return render("meetings/show.html", status=422, **_show_context(meeting, cform=cform, cresident=cresident))
-    meeting, resident, present, member, earlier_id = target
-    # The same form sent again (its answer was lost): show the promise it already saved.
-    commitment = q.get_commitment(current_user, earlier_id) if earlier_id else None
-    if commitment is None:
-        commitment = Commitment(centre_id=resident.centre_id, neighbourhood_id=resident.neighbourhood_id,
-                                resident=resident, meeting_id=meeting.id, group_id=meeting.group_id,
-                                what=cform.what.data.strip(), due_on=cform.due_on.data,
-                                recorded_by_id=current_user.id)
-        db.session.add(commitment)
-        db.session.flush()
-        record_audit("commitment_created", user_id=current_user.id, object_type="commitment",
-                     object_id=commitment.id, ip=client_ip(), via="meeting", meeting_id=meeting.id,
-                     key=cform.key.data or None)
-        ladder.refresh([resident.id])
-    message = _("Zapisano zobowiązanie: %(name)s.", name=resident.display_name)
-    if not wants_fragment():
-        resp = _saved(message, "meetings.show", meeting_id=meeting.id)
-    else:
-        resp = fragment("meetings/show.html",
-                        [("commitment_item", {"c": commitment}),
-                         ("attendee", {"p": q.Person(resident, present, member), "oob": True})],
-                        message=message, meeting=meeting)
+    meeting, resident, present, member = target
+    commitment = Commitment(centre_id=resident.centre_id, neighbourhood_id=resident.neighbourhood_id,
+                            resident=resident, meeting_id=meeting.id, group_id=meeting.group_id,
+                            what=cform.what.data.strip(), due_on=cform.due_on.data, recorded_by_id=current_user.id)
+    db.session.add(commitment)
+    db.session.flush()
+    record_audit("commitment_created", user_id=current_user.id, object_type="commitment",
+                 object_id=commitment.id, ip=client_ip(), via="meeting", meeting_id=meeting.id)
+    ladder.refresh([resident.id])
+    resp = _commitment_answer(meeting, commitment, q.Person(resident, present, member))
+    submissions.made(commitment, url_for("meetings.show", meeting_id=meeting.id))
     db.session.commit()
     return resp

@@ -12,8 +12,7 @@ from jinja2_fragments.flask import render_block
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import network_svg
-from app import writes
+from app import network_svg, submissions, writes
 from app.forms import choices
 from app.forms.diagnosis import (CITY_WIDE, PARTNER_KIND_LABELS, ContactForm, CooperationForm, LinkGroupForm,
                                  LinkMeetingForm, PartnerForm)
@@ -201,6 +200,7 @@ def _apply(form: PartnerForm, partner: Partner) -> list[str]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@submissions.keyed()
 def new():
     """Add an institution or an organisation to the network."""
     form = PartnerForm()
@@ -218,9 +218,11 @@ def new():
     db.session.add(partner)
     db.session.flush()
     _audit("partner_created", partner.id, kind=partner.kind, neighbourhood_id=partner.neighbourhood_id)
+    target = url_for("partners.show", partner_id=partner.id)
+    submissions.made(partner, target)
     db.session.commit()
     flash(_("Partner dodany. Dopisz osoby do kontaktu i to, co już zrobiliście razem."), "success")
-    return redirect(url_for("partners.show", partner_id=partner.id), 303)
+    return redirect(target, 303)
 
 
 def _edit_form(partner: Partner, formdata=None) -> PartnerForm:
@@ -278,8 +280,13 @@ def _conflict(current: Partner, form: PartnerForm):
 
 # --- contact people -----------------------------------------------------------------------------------
 
+def _contact_replay(_row, partner_id: int):
+    return _after_write(partner_id, "contacts", _("Osoba do kontaktu dodana."))
+
+
 @bp.route("/<int:partner_id>/contacts", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed(replay=_contact_replay)
 def contact_add(partner_id: int):
     """Add a contact person (name, function, phone, e-mail)."""
     partner = _partner_or_404(partner_id, with_contacts=True)
@@ -293,6 +300,7 @@ def contact_add(partner_id: int):
     db.session.add(contact)
     db.session.flush()
     _audit("partner_contact_added", partner.id, contact_id=contact.id)
+    submissions.made(contact, url_for("partners.show", partner_id=partner_id))
     db.session.commit()
     return _after_write(partner_id, "contacts", _("Osoba do kontaktu dodana."))
 
@@ -332,8 +340,23 @@ def cooperation_new(partner_id: int):
     return _coop_page(partner, CooperationForm(formdata=None))
 
 
+def _cooperation_answer(partner_id: int, linked: bool):
+    message = _("Zapisano w dzienniku współpracy.")
+    if wants_fragment() and linked:
+        # The groups and meetings blocks changed too: they come along, out of band.
+        return _fragments(_partner_or_404(partner_id, with_contacts=False), "cooperations", ["groups", "meetings"],
+                          message)
+    return _after_write(partner_id, "cooperations", message)
+
+
+def _cooperation_replay(row, partner_id: int):
+    coop = db.session.get(Cooperation, row.object_id) if row.object_id else None
+    return _cooperation_answer(partner_id, bool(coop and (coop.group_id or coop.meeting_id)))
+
+
 @bp.route("/<int:partner_id>/cooperations", methods=["POST"])
 @roles_required(*STAFF)
+@submissions.keyed(replay=_cooperation_replay)
 def cooperation_add(partner_id: int):
     """Log what was done together. With a group or a meeting, the partner is also linked to it."""
     partner = _partner_or_404(partner_id, with_contacts=False)
@@ -359,13 +382,10 @@ def cooperation_add(partner_id: int):
         q.link(partner_meeting, partner_id=partner.id, meeting_id=coop.meeting_id)
     _audit("cooperation_logged", partner.id, cooperation_id=coop.id, group_id=coop.group_id,
            meeting_id=coop.meeting_id)
+    linked = bool(coop.group_id or coop.meeting_id)
+    submissions.made(coop, url_for("partners.show", partner_id=partner_id))
     db.session.commit()
-    message = _("Zapisano w dzienniku współpracy.")
-    if wants_fragment() and (coop.group_id or coop.meeting_id):
-        # The groups and meetings blocks changed too: they come along, out of band.
-        return _fragments(_partner_or_404(partner_id, with_contacts=False), "cooperations", ["groups", "meetings"],
-                          message)
-    return _after_write(partner_id, "cooperations", message)
+    return _cooperation_answer(partner_id, linked)
 
 
 # --- groups supported and meetings taken part in ---------------------------------------------------------

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import writes
+from app import submissions, writes
 from app.exports import csv_response, xlsx_response
 from app.htmx import render, wants_fragment
 from app.labels import label
@@ -170,6 +170,7 @@ def register():
 @bp.route("/privacy/register/new", methods=["GET", "POST"], defaults={"activity_id": None})
 @bp.route("/privacy/register/<int:activity_id>", methods=["GET", "POST"])
 @roles_required(Role.admin.value)
+@submissions.keyed()
 def register_edit(activity_id):
     """Add or change one processing activity; a stale save answers 409 with the current text."""
     from app.forms.register import ProcessingActivityForm
@@ -187,7 +188,8 @@ def register_edit(activity_id):
         return render("privacy/register_form.html", form=form, activity=activity, status=422)
     if activity and writes.stale(form, activity):
         return _register_conflict(form, activity)
-    if activity is None:
+    created = activity is None
+    if created:
         activity = ProcessingActivity()
         db.session.add(activity)
     for name in REGISTER_FIELDS:
@@ -198,6 +200,8 @@ def register_edit(activity_id):
         return _register_conflict(form, db.session.get(ProcessingActivity, activity_id) or abort(404))
     record_audit("register_updated", user_id=current_user.id, object_type="processing_activity",
                  object_id=activity.id, ip=client_ip())
+    if created:
+        submissions.made(activity, url_for("privacy.register"))
     db.session.commit()
     return redirect(url_for("privacy.register"), 303)
 

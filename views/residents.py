@@ -4,7 +4,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import writes
+from app import submissions, writes
 from app.forms import choices
 from app.forms.residents import (ConsentForm, QuickResidentForm, ResidentForm, parse_tags)
 from app.htmx import render, wants_fragment
@@ -55,6 +55,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*FIELD_WORKERS)
+@submissions.keyed()
 def new():
     """Add a person with only a name or a description and an osiedle; duplicates shown while typing."""
     form = QuickResidentForm()
@@ -64,11 +65,13 @@ def new():
     if request.method == "POST":
         if form.validate() and may_record_in(current_user, form.neighbourhood_id.data):
             resident = create_from_quick_form(current_user, form)
+            if request.args.get("then") == "contact":
+                target = url_for("interactions.new", resident=resident.id)
+            else:
+                target = url_for("residents.show", resident_id=resident.id)
+            submissions.made(resident, target)
             db.session.commit()
-            after = request.args.get("then")
-            if after == "contact":
-                return redirect(url_for("interactions.new", resident=resident.id), 303)
-            return redirect(url_for("residents.show", resident_id=resident.id), 303)
+            return redirect(target, 303)
         return render("residents/new.html", form=form, duplicates=[], status=422)
     return render("residents/new.html", form=form, duplicates=[])
 
@@ -198,8 +201,13 @@ def edit(resident_id: int):
     return _page(resident, block="details", editing=True)
 
 
+def _consent_replay(_row, resident_id: int):
+    return _page(_scoped_or_404(resident_id, with_details=True), block="consents", message=_("Zgoda zapisana."))
+
+
 @bp.route("/<int:resident_id>/consents", methods=["POST"])
 @roles_required(*FIELD_WORKERS)
+@submissions.keyed(replay=_consent_replay)
 def consent_give(resident_id: int):
     """Record a consent for one purpose (date, how, who recorded it)."""
     resident = _scoped_or_404(resident_id, with_details=True)
@@ -208,10 +216,12 @@ def consent_give(resident_id: int):
         return _page(resident, status=422, block="consents", consent_errors=form)
     if any(c.active and c.purpose == form.purpose.data for c in resident.consents):
         return _page(resident, block="consents", message=_("Ta zgoda jest już zapisana."))
-    resident.consents.append(Consent(purpose=form.purpose.data, method=form.method.data, given_on=form.given_on.data,
-                                     recorded_by_id=current_user.id))
+    consent = Consent(purpose=form.purpose.data, method=form.method.data, given_on=form.given_on.data,
+                      recorded_by_id=current_user.id)
+    resident.consents.append(consent)
     record_audit("consent_given", user_id=current_user.id, object_type="resident", object_id=resident.id,
                  ip=client_ip(), purpose=form.purpose.data, method=form.method.data)
+    submissions.made(consent, url_for("residents.show", resident_id=resident_id))
     db.session.commit()
     if wants_fragment():
         return _page(_scoped_or_404(resident_id, with_details=True), block="consents", message=_("Zgoda zapisana."))

@@ -3,7 +3,6 @@
 The after-meeting screen posts one small form per change (a tap, a headcount, a note), so a
 dropped connection loses only that change; each form here is one of those changes.
 """
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField,
                      SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import (AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
+from wtforms.validators import (AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 
 from app.forms import choices
@@ -116,19 +115,10 @@ class NotesForm(FlaskForm):
         return [name for name in ("notes", "decisions") if name in request.form]
 
 
-KEY_PATTERN = r"^[0-9a-f]{32}$"
-
-
-def new_key() -> str:
-    """A one-time key for a form whose retry must not save twice (see meetings_queries.earlier_write)."""
-    return uuid.uuid4().hex
-
-
 class MeetingCommitmentForm(FlaskForm):
     """A promise made at a meeting: who, what, by when."""
 
     resident_id = IntegerField(validators=[DataRequired(_l("Wybierz osobę."))])
-    key = HiddenField(validators=[Optional(), Regexp(KEY_PATTERN)], default=new_key)
     what = StringField(_l("Co zrobi"), validators=[DataRequired(_l("Napisz, co ta osoba zrobi.")), Length(max=300)],
                        render_kw={"autocomplete": "off", "placeholder": _l("np. przyniesie sadzonki")})
     due_on = DateField(_l("Do kiedy"), default=default_due, validators=[Optional()])
@@ -187,12 +177,3 @@ class ConfirmForm(FlaskForm):
     """A destructive action asks for an explicit yes."""
 
     confirm = BooleanField(_l("Tak, usuń"), validators=[DataRequired(_l("Zaznacz, że na pewno chcesz usunąć."))])
-
-
-class NewPersonKeyForm(FlaskForm):
-    """The one-time key that travels with the after-meeting screen's new-person form."""
-
-    class Meta:
-        csrf = False
-
-    key = HiddenField(validators=[Optional(), Regexp(KEY_PATTERN)], default=new_key)

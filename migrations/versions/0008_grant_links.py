@@ -7,7 +7,7 @@
 - grant_reference_attempt: failed reference look-ups per user, for the throttle.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 import secrets
 
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -34,7 +34,20 @@
   });
   document.addEventListener("htmx:afterRequest", function (e) {
     if (e.detail.successful && e.detail.elt && e.detail.elt.classList) e.detail.elt.classList.remove("not-saved");
+    // A create form that stays on screen after it saved gets a new one-time key (app/submissions.py),
+    // so that its next send is a new record. A failed or lost send keeps its key: a retry is not a copy.
+    var form = e.detail.elt && e.detail.elt.closest ? e.detail.elt.closest("form") : null;
+    if (e.detail.successful && form && form.isConnected) {
+      form.querySelectorAll('input[name="submission_key"]').forEach(function (input) {
+        input.value = newSubmissionKey();
+      });
+    }
   });
+  function newSubmissionKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
 })();
 
 // Print buttons (no inline handlers: the CSP forbids them).
