@@ -110,6 +110,20 @@ class Upload:
 
     def discard(self) -> None:
         (_dir() / f"{self.token}.json").unlink(missing_ok=True)
+        (_dir() / f"{self.token}.claimed").unlink(missing_ok=True)
+
+    def claim(self) -> bool:
+        """Take the upload for importing: an atomic rename, so that of two sends of the same import
+        (a double tap, or two at once) only one writes; the other finds nothing to import."""
+        try:
+            os.rename(_dir() / f"{self.token}.json", _dir() / f"{self.token}.claimed")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give a claimed upload back after a failed import, for another try."""
+        os.replace(_dir() / f"{self.token}.claimed", _dir() / f"{self.token}.json")
 
 
 def _dir() -> Path:

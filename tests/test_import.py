@@ -562,3 +562,26 @@ def test_xml_tricks_are_refused_with_little_memory(app, client, auth):
         zf.writestr("xl/worksheets/sheet1.xml", SHEET_HEAD.replace("<worksheet", laughs + "<worksheet", 1)
                     + '<row r="1">' + _inline("A1", "&lol3;") + "</row>" + SHEET_TAIL)
     _refused(client, "lol.xlsx", buf.getvalue(), "Nie udało się odczytać pliku XLSX")
+
+
+def test_the_same_import_sent_twice_writes_once(app, client, auth):
+    """A double tap on "Importuj" (or two sends at once): the first claims the upload, the second writes nothing."""
+    from app.importer import Upload
+
+    auth.login("animator@wilda")
+    url = _upload(client, "raz.csv", "imię;nazwisko;osiedle\nJednorazowa;Podwójna;Wilda\n".encode())
+    form = {**_mapping_form(client.get(url).get_data(as_text=True)), "action": "import"}
+    token = url.rsplit("/", 1)[1]
+    before = _count(app)
+    with app.test_request_context():
+        racing = Upload.load(token, app.world.users["animator@wilda"])
+        assert racing.claim()  # another send of the same import is writing right now
+    r = client.post(url, data=form)  # this one loaded the upload before the other claimed it
+    assert r.status_code in (303, 404)
+    assert _count(app) == before
+    with app.test_request_context():
+        racing.release()  # the other send failed and gave the upload back
+    r = client.post(url, data=form)
+    assert "Liczba osób: 1." in r.get_data(as_text=True)
+    assert _count(app)[0] == before[0] + 1
+    assert client.post(url, data=form).status_code == 404  # once imported, the upload is gone

@@ -74,8 +74,16 @@ def mapping(token: str):
                              sensitive_error=_("Potwierdź, że notatki z danymi szczególnej kategorii są potrzebne "
                                                "i osoby o nich wiedzą, albo popraw je w arkuszu. Nic nie zostało "
                                                "zapisane."))
-    count = commit(checked, current_user, skip, client_ip())
-    db.session.commit()
+    if not up.claim():  # the same import sent twice: the first send writes, this one writes nothing
+        flash(_("Ten plik został już zaimportowany."), "success")
+        return redirect(url_for("residents.index"), 303)
+    try:
+        count = commit(checked, current_user, skip, client_ip())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        up.release()
+        raise
     up.discard()
     return render("imports/done.html", count=count, skipped=len(skip))
 
