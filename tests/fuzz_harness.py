@@ -10,7 +10,7 @@ import re
 from html.parser import HTMLParser
 
 from flask_wtf import FlaskForm
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 # --- hostile values -----------------------------------------------------------------------------
 # (label shown in failure messages, value sent). Labels are what a fixer types to reproduce.
@@ -331,6 +331,3 @@ def table_state(db, table) -> tuple:
     db.session.rollback()
     return count, digest.hexdigest()[:16]
 
-
-def row_count(db, table) -> int:
-    return db.session.scalar(select(func.count()).select_from(table))
