@@ -78,13 +78,17 @@ def parse_int(raw, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int:
 
 
 def parse_date(raw) -> date:
-    """RRRR-MM-DD between 1900 and 2100; ValueError otherwise."""
+    """RRRR-MM-DD between 1900 and 2100; ValueError otherwise (OutOfYears when only the year is wrong)."""
     if not isinstance(raw, str) or not _DATE.fullmatch(raw):
         raise ValueError(raw)
     value = date.fromisoformat(raw)
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(raw)
+        raise OutOfYears(raw)
     return value
+
+
+class OutOfYears(ValueError):
+    """A well-formed date outside 1900-2100 (0001-01-01, 9999-12-31): no period of Animo's reaches it."""
 
 
 def int_arg(name: str, default: int, minimum: int = 1, maximum: int = 1_000_000) -> int:
@@ -117,6 +121,9 @@ def date_arg(name: str, default=None):
         return default
     try:
         return parse_date(raw)
+    except OutOfYears:
+        raise BadParameter(description=_("Parametr „%(name)s” musi być datą z lat %(first)d–%(last)d.",
+                                         name=name, first=FIRST_YEAR, last=LAST_YEAR)) from None
     except ValueError:
-        raise BadParameter(description=_("Parametr „%(name)s” musi być datą w postaci RRRR-MM-DD z lat "
-                                         "%(first)d–%(last)d.", name=name, first=FIRST_YEAR, last=LAST_YEAR)) from None
+        raise BadParameter(description=_("Parametr „%(name)s” musi być datą w postaci RRRR-MM-DD.",
+                                         name=name)) from None

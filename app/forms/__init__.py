@@ -81,9 +81,10 @@ WTFORMS_PL = {
     "Date must be between %(min)s and %(max)s.": _l("Podaj datę od %(min)s do %(max)s."),
     "Field must be at least %(min)d character long.": _l("Wpisz co najmniej %(min)d znaków."),
     "Field must be at least %(min)d characters long.": _l("Wpisz co najmniej %(min)d znaków."),
-    "Field cannot be longer than %(max)d character.": _l("Za długi tekst: najwyżej %(max)d znaków (jest %(length)d)."),
+    "Field cannot be longer than %(max)d character.":
+        _l("Tekst nie może mieć więcej niż %(max)d znaków (ma %(length)d)."),
     "Field cannot be longer than %(max)d characters.":
-        _l("Za długi tekst: najwyżej %(max)d znaków (jest %(length)d)."),
+        _l("Tekst nie może mieć więcej niż %(max)d znaków (ma %(length)d)."),
     "Field must be exactly %(max)d character long.": _l("Wpisz dokładnie %(max)d znaków."),
     "Field must be exactly %(max)d characters long.": _l("Wpisz dokładnie %(max)d znaków."),
     "Field must be between %(min)d and %(max)d characters long.": _l("Wpisz od %(min)d do %(max)d znaków."),
