@@ -51,7 +51,7 @@ def register_templates(app: Flask) -> None:
 
 
 def register_converters(app: Flask) -> None:
-    """<int:...> in every rule: ASCII digits within a 64-bit id, or no match (404), before any rule is added."""
+    """<int:...> in every rule: ASCII digits within an id column, or no match (404), before any rule is added."""
     from app.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter

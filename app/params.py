@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # a BIGINT; SQLite's integers are the same width
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's int4 ends here (SQLite would go on to 2**63-1)
 MAX_INT = 2**31 - 1  # an INTEGER column
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
@@ -25,20 +25,33 @@ class BadParameter(BadRequest):
     polish = True
 
 
-class IdConverter(IntegerConverter):
-    """<int:...> in every URL rule: ASCII digits, at most 19 of them, 0 to 2**63-1; anything else is
-    no match (404), never an OverflowError in the database."""
+def _at_most(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit (no sign, leading zeros as typed):
+    the range is in the pattern itself, so a URL past it matches no rule at all (404, not 405)."""
+    digits = str(limit)
+    parts = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, d in enumerate(digits):
+        if d != "0":
+            rest = len(digits) - i - 1
+            parts.append(digits[:i] + (f"[0-{int(d) - 1}]" if d != "1" else "0") + (f"[0-9]{{{rest}}}" if rest else ""))
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
 
-    regex = r"[0-9]{1,19}"
+
+class IdConverter(IntegerConverter):
+    """<int:...> in every URL rule: ASCII digits, 0 to MAX_ID; anything else is no match (404),
+    never an overflow in the database."""
+
+    regex = _at_most(MAX_ID)
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
                          signed=False)
-        self.regex = r"[0-9]{1,19}"
+        self.regex = _at_most(MAX_ID)
 
 
 def parse_id(raw) -> int:
-    """A record id from a request: ASCII digits, 1 to 2**63-1; ValueError otherwise.
+    """A record id from a request: ASCII digits, 1 to MAX_ID; ValueError otherwise.
 
     Usable as werkzeug's `type=` (request.form.get("x", type=parse_id) gives None when refused)."""
     if isinstance(raw, bool):

@@ -1,8 +1,8 @@
 """Typed fields that speak Polish: ids, integers, decimals, dates and date-times.
 
 Every number and date a form takes goes through one of these, so that what the database cannot hold
-never reaches it: ASCII digits only (str.isdigit() says yes to '²', int() to '٣'), ids within a
-64-bit integer, no NaN/Infinity/exponents, no more decimal places than the column keeps, dates
+never reaches it: ASCII digits only (str.isdigit() says yes to '²', int() to '٣'), ids within an
+INTEGER column, no NaN/Infinity/exponents, no more decimal places than the column keeps, dates
 between 1900 and 2100. A refusal is a Polish message next to the field; a hidden field's refusal is
 a message on the form.
 """
