@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_security(app)
     register_templates(app)
+    register_converters(app)
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
@@ -48,6 +49,13 @@ def register_templates(app: Flask) -> None:
 
     templating.init_app(app)
     submissions.init_app(app)
+
+
+def register_converters(app: Flask) -> None:
+    """<int:...> in every rule: ASCII digits within an id column, or no match (404), before any rule is added."""
+    from app.params import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,8 +11,28 @@ from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
 from models import Centre, Neighbourhood, Role, User, db, record_audit
+from models.text import ControlCharacterError, clean_line
 
 OSIEDLA_CSV = PROJECT_ROOT / "app" / "data" / "poznan_osiedla.csv"
+
+
+class CleanLine(click.ParamType):
+    """A single-line text argument cleaned as forms clean theirs (models/text.py): NFC, trimmed, no
+    control character, at most `max_length` characters (the column's length)."""
+
+    name = "text"
+
+    def __init__(self, max_length: int):
+        self.max_length = max_length
+
+    def convert(self, value, param, ctx):
+        try:
+            value = clean_line(value)
+        except ControlCharacterError:
+            self.fail("contains a control character (a tab, a line break or another)", param, ctx)
+        if len(value) > self.max_length:
+            self.fail(f"at most {self.max_length} characters, got {len(value)}", param, ctx)
+        return value
 
 
 def init_app(app) -> None:
@@ -78,11 +98,13 @@ def _read_password() -> str:
 
 @click.command("create-user")
 @with_appcontext
-@click.argument("email")
+@click.argument("email", type=CleanLine(254))
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--name", default=None, help="Display name (defaults to the part of the e-mail before @).")
-@click.option("--centre", "centre_slug", default=None, help="Centre slug (animators and coordinators).")
-@click.option("--neighbourhood", "hood_slugs", multiple=True, help="Osiedle slug for an animator; repeatable.")
+@click.option("--name", type=CleanLine(120), default=None,
+              help="Display name (defaults to the part of the e-mail before @).")
+@click.option("--centre", "centre_slug", type=CleanLine(80), default=None, help="Centre slug (animators and coordinators).")
+@click.option("--neighbourhood", "hood_slugs", type=CleanLine(80), multiple=True,
+              help="Osiedle slug for an animator; repeatable.")
 def create_user(email, role, name, centre_slug, hood_slugs):
     """Create an account. The password is read from a prompt or standard input, never from argv."""
     from models.user import ROLES_WITH_CENTRE, normalise_email

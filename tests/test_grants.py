@@ -853,9 +853,12 @@ def test_public_submission_statements(app):
     coordinator = login(app, "coordinator@regranting")
     call = make_call(app, coordinator)
     few = application_form(app)
+    # as many members as an application may have (15: more is refused, never cut) and 20 budget lines
     many = application_form(app, **{f"{k}": v for i in range(3, 20) for k, v in (
         (f"lines-{i}-item", f"Pozycja {i}"), (f"lines-{i}-quantity", "1"), (f"lines-{i}-unit_cost", "1"),
-        (f"lines-{i}-source", "volunteer"), (f"members-{i}-name", f"Osoba Numer{i}"), (f"members-{i}-adult", "y"))})
+        (f"lines-{i}-source", "volunteer"))},
+        **{f"{k}": v for i in range(3, 15) for k, v in ((f"members-{i}-name", f"Osoba Numer{i}"),
+                                                        (f"members-{i}-adult", "y"))})
     counts = []
     for i, data in enumerate((few, many)):
         client = app.test_client()

@@ -674,7 +674,7 @@ def test_goals_add_and_change_status(app, client, auth):
     r = client.post(f"/groups/{gid}/goals", data={"title": ""})
     assert r.status_code == 422 and "Napisz, co grupa chce osiągnąć." in r.get_data(as_text=True)
     r = client.post(f"/groups/{gid}/goals", data={"title": "x", "due_on": "jutro"}, headers=HX)
-    assert r.status_code == 422 and "Nieprawidłowa data" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Podaj datę (dzień, miesiąc, rok)." in r.get_data(as_text=True)
     r = client.post(f"/groups/{gid}/goals", data={"title": "Regał w kawiarni", "due_on": "2027-03-01"})
     assert r.status_code == 303
     r = client.post(f"/groups/{gid}/goals", data={"title": "Drugi regał"}, headers=HX)

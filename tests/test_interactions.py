@@ -44,7 +44,7 @@ def test_contact_validation_in_polish(app, client, auth):
                                                                 "follow_up_on": "2026-13-45"})
     body = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert "Nieprawidłowy wybór" in body
+    assert "Wybierz jedną z możliwości z listy." in body
     r = client.post(f"/interactions/new?resident={rid}", data={"resident_id": rid, "channel": "phone",
                                                                 "follow_up_on": "2026-12-01"})
     assert r.status_code == 422 and "Podaj następny krok" in r.get_data(as_text=True)

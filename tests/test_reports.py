@@ -621,8 +621,9 @@ def test_downloads_carry_the_same_figures_and_escape_formulas(client, auth, app)
     cells = [cell for row in wb.active.iter_rows() for cell in row if cell.value is not None]
     assert all(cell.data_type != "f" for cell in cells)  # no formula anywhere
     values = [cell.value for cell in cells]
-    assert "'" + evil_partner in values and "'" + evil_group in values
-    assert evil_partner not in values and evil_group not in values
+    # string cells hold the text as it is (the apostrophe is for CSV only)
+    assert evil_partner in values and evil_group in values
+    assert "'" + evil_partner not in values and "'" + evil_group not in values
     s = client.get(f"/reports/csv?{query}")
     rows = csv_rows(s.data)
     flat = [v for row in rows for v in row]
@@ -630,7 +631,8 @@ def test_downloads_carry_the_same_figures_and_escape_formulas(client, auth, app)
     assert not any(v.startswith(("=", "+", "-", "@")) for v in flat)
     # the same table in both, with the figures of the report
     xs = [[("" if v is None else v) for v in row] for row in xlsx_rows(x.data)]
-    assert [row[0] for row in xs if row] == [row[0] for row in rows if row]
+    # the same text, but for the apostrophe that defuses a formula in CSV only
+    assert [row[0] for row in xs if row] == [row[0].removeprefix("'") for row in rows if row]
     report = report_of(app, c, MARCH, APRIL)
     facts = {row[0]: row[1] for row in xs if len(row) > 1}
     assert facts["Powstałe w okresie"] == report["groups"]["formed"] == 1

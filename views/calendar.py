@@ -15,9 +15,9 @@ from datetime import timedelta, timezone
 from flask import Blueprint, Response, abort, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from icalendar import Calendar, Event
 
+from app.forms import Form
 from app.htmx import render
 from app.sessions import client_ip, roles_required
 from models import Role, db, record_audit, utcnow
@@ -39,7 +39,7 @@ def settings():
     """Turn the personal calendar address on, replace it, or turn it off."""
     token = session.pop(ONCE_KEY, None)
     feed_url = url_for("calendar.feed", token=token, _external=True) if token else None
-    return render("meetings/calendar.html", form=FlaskForm(), feed_url=feed_url,
+    return render("meetings/calendar.html", form=Form(), feed_url=feed_url,
                   active=current_user.calendar_token_hash is not None)
 
 
@@ -47,7 +47,7 @@ def settings():
 @roles_required(*STAFF)
 def token():
     """Make a new address (the old one stops working). It is shown once, right after."""
-    form = FlaskForm()
+    form = Form()
     if not form.validate():
         return render("meetings/calendar.html", form=form, feed_url=None,
                       active=current_user.calendar_token_hash is not None, status=422)
@@ -67,7 +67,7 @@ def token():
 @roles_required(*STAFF)
 def revoke():
     """Turn the calendar address off: it answers 404 from now on."""
-    form = FlaskForm()
+    form = Form()
     if not form.validate():
         return render("meetings/calendar.html", form=form, feed_url=None,
                       active=current_user.calendar_token_hash is not None, status=422)

@@ -14,7 +14,7 @@ from app import submissions, writes
 from app.forms import choices
 from app.forms.meetings import COMMITMENT_VIEW_LABELS, CommitmentEditForm, CommitmentForm, CommitmentStatusForm
 from app.htmx import render, wants_fragment
-from app.params import BadParameter, date_arg, int_arg
+from app.params import BadParameter, date_arg, int_arg, parse_id
 from app.people import neighbourhood_choices
 from app.sessions import client_ip, roles_required
 from app.timeutil import today_local
@@ -83,7 +83,7 @@ def index():
 @submissions.keyed()
 def new():
     """A promise recorded outside a meeting: for a resident found by name (or linked from their page)."""
-    resident_id = int_arg("resident", 0, minimum=0) or (request.form.get("resident_id", type=int) or 0)
+    resident_id = int_arg("resident", 0, minimum=0) or (request.form.get("resident_id", type=parse_id) or 0)
     resident = q.get_scoped_resident(current_user, resident_id) if resident_id else None
     if resident_id and resident is None:
         abort(404)

@@ -6,17 +6,18 @@ gaps (needs nobody works on yet). Printable, and downloadable as XLSX.
 Animators reach the osiedla assigned to them, coordinators their centre's; other roles get 403,
 and a finding or an osiedle outside the scope is a 404. Queries live in `models/diagnosis_queries.py`.
 """
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import submissions, writes
+from app.exports import XlsxWriter
 from app.forms import choices
 from app.forms.diagnosis import DeleteForm, FindingForm, LinkGroupForm, NewFindingForm, SourceForm, join_tags
 from app.htmx import render, wants_fragment
 from app.labels import label
+from app.params import optional_id
 from app.people import neighbourhood_choices, neighbourhoods_for
 from app.sessions import client_ip, roles_required
 from app.timeutil import today_local, utc_to_local
@@ -52,7 +53,7 @@ def _audit(action: str, finding_id: int | None, **detail) -> None:
 
 
 def _int(value) -> int | None:
-    return int(value) if value is not None and str(value).isdigit() else None
+    return optional_id(value)
 
 
 # --- the diagnosis of an osiedle ------------------------------------------------------------------
@@ -80,38 +81,21 @@ def show(hood_slug: str):
     return render("diagnosis/show.html", diag=diag, hood=hood, hoods=hoods, kinds=q.KIND_ORDER, today=today_local())
 
 
-def _xlsx_text(value):
-    """A cell value that a spreadsheet never runs as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.route("/<hood_slug>/export.xlsx")
 @roles_required(*STAFF)
 def export(hood_slug: str):
     """The diagnosis as a spreadsheet: every finding, the summary by tag, and the gaps."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     hood = _hood_or_404(hood_slug)
     diag = q.diagnosis(current_user, hood)
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
+    wb = XlsxWriter()
 
     def header(ws, titles):
-        cells = []
-        for t in titles:
-            c = WriteOnlyCell(ws, value=str(t))
-            c.font = bold
-            cells.append(c)
-        ws.append(cells)
+        ws.append([str(t) for t in titles], bold=True)
 
     def row(ws, values):
-        ws.append([_xlsx_text(v) for v in values])
+        ws.append(values)
 
-    ws = wb.create_sheet(_("Diagnoza"))
+    ws = wb.sheet(_("Diagnoza"))
     header(ws, [_("Rodzaj"), _("Co"), _("Opis"), _("Tagi"), _("Źródło"), _("Data"), _("Ile razy"), _("Kontakty"),
                 _("Spotkania"), _("Grupy, które działają"), _("Luka"), _("Zapisał/a")])
     for r in diag.rows:
@@ -119,28 +103,23 @@ def export(hood_slug: str):
         row(ws, [label("finding_kind", f.kind), f.title, f.description or "", ", ".join(r.tags),
                  label("finding_source", f.source), f.found_on, r.mentions, r.contacts, r.meetings,
                  ", ".join(g.name for g in r.acting_groups), _("tak") if r.is_gap else "", r.recorded_by or ""])
-    ws = wb.create_sheet(_("Tagi"))
+    ws = wb.sheet(_("Tagi"))
     header(ws, [_("Tag"), *(label("finding_kinds", k) for k in q.KIND_ORDER), _("Ile razy"), _("Luki")])
     for s in diag.by_tag:
         row(ws, [s.tag or _("bez tagu"), *(s.count(k) for k in q.KIND_ORDER), s.mentions, s.gaps])
-    ws = wb.create_sheet(_("Luki"))
+    ws = wb.sheet(_("Luki"))
     header(ws, [_("Potrzeba, na którą nikt jeszcze nie odpowiada"), _("Tagi"), _("Ile razy"), _("Data")])
     for r in diag.gaps:
         row(ws, [r.finding.title, ", ".join(r.tags), r.mentions, r.finding.found_on])
-    ws = wb.create_sheet(_("Kto na co odpowiada"))
+    ws = wb.sheet(_("Kto na co odpowiada"))
     header(ws, [_("Grupa"), _("Rodzaj"), _("Na co odpowiada")])
     for group, rows in diag.who_works_on_what:
         for r in rows:
             row(ws, [group.name, label("finding_kind", r.finding.kind), r.finding.title])
-    out = BytesIO()
-    wb.save(out)
-    out.seek(0)
     record_audit("diagnosis_exported", user_id=current_user.id, object_type="neighbourhood", object_id=hood.id,
                  ip=client_ip(), rows=len(diag.rows), format="xlsx")
     db.session.commit()
-    name = f"diagnoza-{hood.slug}-{today_local().isoformat()}.xlsx"
-    return send_file(out, as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return wb.response(f"diagnoza-{hood.slug}-{today_local().isoformat()}.xlsx")
 
 
 # --- adding a finding ---------------------------------------------------------------------------------
@@ -186,11 +165,11 @@ def _new_form(interaction, meeting) -> NewFindingForm:
             form.source.data = "conversation"
             form.found_on.data = utc_to_local(interaction.occurred_at).date()
             form.title.data = (interaction.concerns or "")[:200]
-            form.interaction_id.data = str(interaction.id)
+            form.interaction_id.data = interaction.id
         elif meeting:
             form.source.data = "meeting"
             form.found_on.data = min(utc_to_local(meeting.starts_at).date(), today_local())
-            form.meeting_id.data = str(meeting.id)
+            form.meeting_id.data = meeting.id
     form.group_id.choices = choices([(0, _("— żadna (jeszcze) —"))] + q.group_choices(current_user, hood_id))
     return form
 
@@ -402,7 +381,7 @@ def source_link(finding_id: int):
     if not form.validate():
         return _page(finding, block="sources", status=422, source_errors=form.form_errors)
     if form.interaction_id.data:
-        interaction = q.scoped_interaction(current_user, int(form.interaction_id.data))
+        interaction = q.scoped_interaction(current_user, form.interaction_id.data)
         if interaction is None:
             abort(404)
         if interaction.resident.neighbourhood_id != finding.neighbourhood_id:
@@ -411,7 +390,7 @@ def source_link(finding_id: int):
         added = q.link(finding_interaction, finding_id=finding.id, interaction_id=interaction.id)
         detail = {"interaction_id": interaction.id}
     else:
-        meeting = q.scoped_meeting(current_user, int(form.meeting_id.data))
+        meeting = q.scoped_meeting(current_user, form.meeting_id.data)
         if meeting is None:
             abort(404)
         if meeting.neighbourhood_id != finding.neighbourhood_id:

@@ -504,7 +504,7 @@ def member_add(group_id: int):
     form = _member_form(MemberAddForm())
     resident = None
     if form.validate():
-        resident = q.get_candidate(current_user, group, int(form.resident_id.data))
+        resident = q.get_candidate(current_user, group, form.resident_id.data)
         if resident is None:
             form.resident_id.errors.append(_("Tej osoby nie można dodać: grupa przyjmuje mieszkańców swojego osiedla."))
         elif q.is_member(group.id, resident.id):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.htmx import render
 from app import importer
 from app.importer import FIELDS, ImportError_, Upload, commit, guess_mapping, parse, validate
+from app.params import parse_id
 from app.people import neighbourhood_choices
 from app.sessions import client_ip, roles_required
 from models import Role, db
@@ -60,7 +61,7 @@ def mapping(token: str):
         field = request.form.get(f"col{i}", "")
         if field in FIELDS and field not in chosen.values():
             chosen[i] = field
-    default_hood = request.form.get("neighbourhood", type=int)
+    default_hood = request.form.get("neighbourhood", type=parse_id)
     if default_hood not in {h for h, _n in hoods}:
         default_hood = None
     checked = validate(up, chosen, current_user, default_hood)

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from app import submissions
 from app.forms import choices
 from app.forms.residents import InteractionForm, QuickResidentForm
+from app.params import parse_id
 from app.htmx import render, wants_fragment
 from app.people import create_from_quick_form, may_record_in, neighbourhood_choices
 from app.sessions import client_ip, roles_required
@@ -33,7 +34,7 @@ def _quick_form():
 @submissions.keyed()
 def new():
     """Step 1: find or add the person. Step 2: how, what matters, next step. Save."""
-    resident_id = request.values.get("resident", type=int)
+    resident_id = request.values.get("resident", type=parse_id)
     resident = get_resident(current_user, resident_id) if resident_id else None
     if resident_id and resident is None:
         abort(404)
@@ -41,13 +42,13 @@ def new():
     if request.method == "GET":
         form.occurred_at.data = now_local().replace(second=0)
         if resident:
-            form.resident_id.data = str(resident.id)
+            form.resident_id.data = resident.id
         q = (request.args.get("q") or "").strip()[:100]
         found = search_residents(current_user, q, limit=8) if q else []
         return render("interactions/new.html", block="picker" if q or request.args.get("picker") else None,
                       form=form, resident=resident, quick=_quick_form(), found=found, q=q)
-    if resident is None or str(resident.id) != form.resident_id.data:
-        form.resident_id.data = ""
+    if resident is None or resident.id != form.resident_id.data:
+        form.resident_id.data = None
     if not form.validate() or not form.check_sensitive():
         return render("interactions/new.html", form=form, resident=resident, quick=_quick_form(), found=[], q="",
                       status=422)

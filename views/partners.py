@@ -18,7 +18,7 @@ from app.forms.diagnosis import (CITY_WIDE, PARTNER_KIND_LABELS, ContactForm, Co
                                  LinkMeetingForm, PartnerForm)
 from app.htmx import render, wants_fragment
 from app.labels import label
-from app.params import int_arg
+from app.params import int_arg, optional_id
 from app.people import neighbourhood_choices, neighbourhoods_for
 from app.sessions import client_ip, roles_required
 from app.timeutil import utc_to_local
@@ -167,8 +167,8 @@ def index():
     raw_hood = request.args.get("neighbourhood") or ""
     if raw_hood == q.CITY_WIDE:
         hood = q.CITY_WIDE
-    elif raw_hood.isdigit() and int(raw_hood) in {h for h, _n in hoods}:
-        hood = int(raw_hood)
+    elif optional_id(raw_hood) in {h for h, _n in hoods}:
+        hood = optional_id(raw_hood)
     else:
         hood = None
     filters = {"kind": request.args.get("kind") if request.args.get("kind") in kinds else "",

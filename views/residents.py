@@ -8,7 +8,7 @@ from app import submissions, writes
 from app.forms import choices
 from app.forms.residents import (ConsentForm, QuickResidentForm, ResidentForm, parse_tags)
 from app.htmx import render, wants_fragment
-from app.params import int_arg
+from app.params import int_arg, parse_id
 from app.people import create_from_quick_form, merge_residents, neighbourhood_choices, may_record_in
 from app.sessions import client_ip, roles_required
 from app.timeutil import today_local
@@ -253,7 +253,7 @@ def merge(resident_id: int):
     """Coordinators: merge another record of the same person into this one."""
     keep = _scoped_or_404(resident_id, with_details=True)
     if request.method == "POST":
-        other_id = request.form.get("other_id", type=int)
+        other_id = request.form.get("other_id", type=parse_id)
         other = get_resident(current_user, other_id, with_details=True) if other_id else None
         if other is None or other.id == keep.id:
             return render("residents/merge.html", resident=keep, other=None, status=422,

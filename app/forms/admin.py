@@ -1,12 +1,12 @@
 """Accounts and centres, for admins (all) and coordinators (their own team)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectField,
+from wtforms import (BooleanField, EmailField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from app.forms import choices
+from app.forms import Form, choices
 from app.forms.auth import password_policy
+from app.forms.fields import VersionField, coerce_id
 from models import CentreKind, Role
 from models.user import ROLES_WITH_CENTRE, ROLES_WITHOUT_CENTRE
 
@@ -19,7 +19,7 @@ ROLE_LABELS = [
 ]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Create or edit an account. Choices are filled by the view from what the editor may grant."""
     edits = "user"  # carries its version (app/writes.py)
 
@@ -27,10 +27,10 @@ class UserForm(FlaskForm):
                                                  Email(_l("To nie jest poprawny adres e-mail.")), Length(max=254)])
     name = StringField(_l("Imię i nazwisko"), validators=[DataRequired(_l("Podaj imię i nazwisko.")), Length(max=120)])
     role = SelectField(_l("Rola"), choices=choices(ROLE_LABELS), validators=[DataRequired()])
-    centre_id = SelectField(_l("Centrum (CIL)"), coerce=int, validators=[Optional()])
-    neighbourhood_ids = SelectMultipleField(_l("Osiedla (dla animatorów)"), coerce=int, validators=[Optional()])
+    centre_id = SelectField(_l("Centrum (CIL)"), coerce=coerce_id, validators=[Optional()])
+    neighbourhood_ids = SelectMultipleField(_l("Osiedla (dla animatorów)"), coerce=coerce_id, validators=[Optional()])
     active = BooleanField(_l("Konto aktywne"), default=True)
-    version = HiddenField()
+    version = VersionField()
 
     def validate_centre_id(self, field):
         role = self.role.data
@@ -50,12 +50,12 @@ class NewUserForm(UserForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = PasswordField(_l("Nowe hasło"), validators=[DataRequired(_l("Podaj nowe hasło.")), password_policy],
                              render_kw={"autocomplete": "new-password"})
 
 
-class CentreForm(FlaskForm):
+class CentreForm(Form):
     edits = "centre"  # carries its version (app/writes.py)
     name = StringField(_l("Nazwa"), validators=[DataRequired(_l("Podaj nazwę centrum.")), Length(max=160)])
     slug = StringField(_l("Skrót do adresów (np. cil-wilda)"), validators=[
@@ -68,9 +68,9 @@ class CentreForm(FlaskForm):
     ]))
     operator = StringField(_l("Operator (organizacja pozarządowa)"),
                            validators=[DataRequired(_l("Podaj operatora.")), Length(max=200)])
-    neighbourhood_id = SelectField(_l("Osiedle"), coerce=int, validators=[Optional()])
+    neighbourhood_id = SelectField(_l("Osiedle"), coerce=coerce_id, validators=[Optional()])
     active = BooleanField(_l("Aktywne"), default=True)
-    version = HiddenField()
+    version = VersionField()
 
     def validate_neighbourhood_id(self, field):
         if self.kind.data == CentreKind.neighbourhood.value and not field.data:

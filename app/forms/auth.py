@@ -1,9 +1,10 @@
 """Signing in and managing one's own password."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from app.forms import Form
 
 
 def password_policy(form, field):
@@ -14,14 +15,14 @@ def password_policy(form, field):
         raise ValidationError(_l("Hasło może mieć najwyżej 256 znaków."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Podaj adres e-mail.")), Length(max=254)],
                        render_kw={"autocomplete": "username", "inputmode": "email"})
     password = PasswordField(_l("Hasło"), validators=[DataRequired(_l("Podaj hasło.")), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current = PasswordField(_l("Obecne hasło"), validators=[DataRequired(_l("Podaj obecne hasło."))],
                             render_kw={"autocomplete": "current-password"})
     password = PasswordField(_l("Nowe hasło"), validators=[DataRequired(_l("Podaj nowe hasło.")), password_policy],

@@ -3,11 +3,11 @@ people, the cooperation log, and the groups and meetings a partner works with.""
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from app.forms import choices
+from app.forms import Form, choices
+from app.forms.fields import DateField, IdField, VersionField, coerce_id_or_none
 from app.forms.residents import no_pesel, parse_tags, phone_check, tags_check
 from app.labels import TABLES
 from app.timeutil import today_local
@@ -40,16 +40,7 @@ def int_choice(message):
     return check
 
 
-def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never a valid choice
-
-
-class FindingForm(FlaskForm):
+class FindingForm(Form):
     """An item of the diagnosis: what, where, from which source, when, tags."""
     edits = "finding"  # carries its version (app/writes.py)
 
@@ -60,7 +51,7 @@ class FindingForm(FlaskForm):
                         render_kw={"placeholder": _l("np. brak miejsca spotkań dla seniorów"), "autocomplete": "off"})
     description = TextAreaField(_l("Opis (opcjonalnie)"), validators=[Optional(), Length(max=5000), no_pesel],
                                 render_kw={"rows": 3})
-    neighbourhood_id = SelectField(_l("Osiedle"), coerce=_int_or_none, validate_choice=False,
+    neighbourhood_id = SelectField(_l("Osiedle"), coerce=coerce_id_or_none, validate_choice=False,
                                    validators=[int_choice(_l("Wybierz osiedle z listy."))])
     source = SelectField(_l("Skąd wiemy"), choices=choices(FINDING_SOURCE_LABELS), default="conversation",
                          validate_choice=False)
@@ -69,7 +60,7 @@ class FindingForm(FlaskForm):
                                      not_in_future(_l("Data nie może być z przyszłości."))])
     tags = StringField(_l("Tagi (po przecinku)"), validators=[Optional(), Length(max=300), tags_check],
                        render_kw={"placeholder": _l("np. seniorzy, zieleń"), "autocomplete": "off"})
-    version = HiddenField()
+    version = VersionField()
 
     def validate_source(self, field):
         if field.data not in {v for v, _label in FINDING_SOURCE_LABELS}:
@@ -85,10 +76,10 @@ class NewFindingForm(FindingForm):
     that already acts on it."""
     edits = None  # creates a record
 
-    group_id = SelectField(_l("Grupa, która już się tym zajmuje (opcjonalnie)"), coerce=_int_or_none,
+    group_id = SelectField(_l("Grupa, która już się tym zajmuje (opcjonalnie)"), coerce=coerce_id_or_none,
                            validate_choice=False, validators=[Optional()])
-    interaction_id = HiddenField()
-    meeting_id = HiddenField()
+    interaction_id = IdField()
+    meeting_id = IdField()
 
     def validate_group_id(self, field):
         allowed = {c.value for c in field.choices or []}
@@ -96,36 +87,36 @@ class NewFindingForm(FindingForm):
             raise ValidationError(_l("Wybierz grupę z listy."))
 
 
-class LinkGroupForm(FlaskForm):
+class LinkGroupForm(Form):
     """Link a group in scope (to a finding it acts on, or to a partner that supports it)."""
 
-    group_id = SelectField(_l("Grupa"), coerce=_int_or_none, validate_choice=False,
+    group_id = SelectField(_l("Grupa"), coerce=coerce_id_or_none, validate_choice=False,
                            validators=[int_choice(_l("Wybierz grupę z listy."))])
 
 
-class LinkMeetingForm(FlaskForm):
+class LinkMeetingForm(Form):
     """Link a meeting. The select offers the recent ones; the view checks any id against the scope."""
 
-    meeting_id = SelectField(_l("Spotkanie"), coerce=_int_or_none, validate_choice=False,
+    meeting_id = SelectField(_l("Spotkanie"), coerce=coerce_id_or_none, validate_choice=False,
                              validators=[DataRequired(_l("Wybierz spotkanie z listy."))])
 
 
-class SourceForm(FlaskForm):
+class SourceForm(Form):
     """Count a contact or a meeting in for an existing finding ("this came up again")."""
 
-    interaction_id = HiddenField()
-    meeting_id = HiddenField()
+    interaction_id = IdField()
+    meeting_id = IdField()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        given = [f for f in (self.interaction_id, self.meeting_id) if (f.data or "").isdigit()]
+        given = [f for f in (self.interaction_id, self.meeting_id) if f.data]  # IdFields: an id or None
         if len(given) != 1:
             self.form_errors.append(_l("Wskaż jeden kontakt albo jedno spotkanie."))
             return False
         return ok
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     confirm = BooleanField(_l("Tak, usuń"), validators=[DataRequired(_l("Zaznacz, że na pewno chcesz usunąć."))])
 
 
@@ -145,7 +136,7 @@ def website_check(form, field):
         raise ValidationError(_l("To nie wygląda na adres strony (np. sp12.poznan.pl)."))
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     """An institution or organisation in the cooperation network."""
     edits = "partner"  # carries its version (app/writes.py)
 
@@ -153,7 +144,7 @@ class PartnerForm(FlaskForm):
                                                 Length(max=200)],
                        render_kw={"autocomplete": "off", "placeholder": _l("np. Szkoła Podstawowa nr 12")})
     kind = SelectField(_l("Rodzaj"), choices=choices(PARTNER_KIND_LABELS), default="school", validate_choice=False)
-    neighbourhood_id = SelectField(_l("Osiedle"), coerce=_int_or_none, validate_choice=False,
+    neighbourhood_id = SelectField(_l("Osiedle"), coerce=coerce_id_or_none, validate_choice=False,
                                    validators=[int_choice(_l("Wybierz osiedle z listy."))])
     address = StringField(_l("Adres"), validators=[Optional(), Length(max=200)])
     website = StringField(_l("Strona internetowa"), validators=[Optional(), Length(max=200), website_check],
@@ -167,14 +158,14 @@ class PartnerForm(FlaskForm):
                       render_kw={"inputmode": "numeric"})
     notes = TextAreaField(_l("Notatki"), validators=[Optional(), Length(max=5000), no_pesel], render_kw={"rows": 3})
     active = BooleanField(_l("Współpraca trwa"), default=True)
-    version = HiddenField()
+    version = VersionField()
 
     def validate_kind(self, field):
         if field.data not in {v for v, _label in PARTNER_KIND_LABELS}:
             raise ValidationError(_l("Wybierz rodzaj z listy."))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     """A contact person at a partner (personal data: only what the cooperation needs)."""
 
     name = StringField(_l("Imię i nazwisko"), validators=[DataRequired(_l("Podaj imię i nazwisko osoby.")),
@@ -189,7 +180,7 @@ class ContactForm(FlaskForm):
                         render_kw={"inputmode": "email", "autocomplete": "off"})
 
 
-class CooperationForm(FlaskForm):
+class CooperationForm(Form):
     """An entry of the cooperation log: what was done together, when, with which group or at which meeting."""
 
     happened_on = DateField(_l("Kiedy"), default=today_local,
@@ -199,9 +190,9 @@ class CooperationForm(FlaskForm):
     what = TextAreaField(_l("Co zrobiliśmy razem"), validators=[
         DataRequired(_l("Napisz krótko, co zrobiliście razem.")), Length(max=500), no_pesel],
         render_kw={"rows": 2, "placeholder": _l("np. szkoła udostępniła salę na spotkanie otwarte")})
-    group_id = SelectField(_l("Z grupą (opcjonalnie)"), coerce=_int_or_none, validate_choice=False,
+    group_id = SelectField(_l("Z grupą (opcjonalnie)"), coerce=coerce_id_or_none, validate_choice=False,
                            validators=[Optional()])
-    meeting_id = SelectField(_l("Przy spotkaniu (opcjonalnie)"), coerce=_int_or_none, validate_choice=False,
+    meeting_id = SelectField(_l("Przy spotkaniu (opcjonalnie)"), coerce=coerce_id_or_none, validate_choice=False,
                              validators=[Optional()])
 
     # The view checks a chosen group or meeting against the user's scope (the selects offer the likely ones).

@@ -5,16 +5,17 @@ Rows of members, budget lines and criteria are FieldLists: the form starts with 
 an "add a row" button (a plain submit, no script) adds one more, up to a limit."""
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (BooleanField, FormField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import choices
+from app.forms import Form, SubForm, choices
+from app.forms.fields import (DateField, DecimalField, IntField, RowList, VersionField, coerce_id,
+                              plain_decimal)
 from app.forms.residents import phone_check
 from models.grants import ApplicantKind, BudgetSource, Declaration, GrantStatus, money
 from models.grants_queries import budget_totals
@@ -47,72 +48,6 @@ DEFAULT_CRITERIA = [
 
 # --- fields that speak Polish ----------------------------------------------------------------------
 
-class PlainDecimalField(StringField):
-    """A number typed the Polish way ("1 200,50", "4000 zł"); Decimal in `data`, None when empty."""
-
-    def __init__(self, label=None, validators=None, places: int = 2, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-        self.places = places
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist:
-            return
-        raw = (valuelist[0] or "").strip()
-        raw = raw.replace("\xa0", "").replace("\u202f", "").replace(" ", "").replace("zł", "").replace(",", ".")
-        if not raw:
-            return
-        if not re.fullmatch(r"-?\d{1,12}(\.\d{1,%d})?" % self.places, raw):
-            raise ValueError(_l("Podaj liczbę, np. 1200 albo 1200,50 (najwyżej %(n)d miejsca po przecinku).",
-                                n=self.places))
-        try:
-            self.data = Decimal(raw)
-        except InvalidOperation:
-            raise ValueError(_l("Podaj liczbę, np. 1200 albo 1200,50."))
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return str(self.data).replace(".", ",")
-
-
-class PlIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
-            return
-        raw = valuelist[0].strip().replace(" ", "")
-        if not re.fullmatch(r"\d{1,9}", raw):
-            raise ValueError(_l("Podaj liczbę całkowitą, np. 25."))
-        self.data = int(raw)
-
-
-class PlDateField(DateField):
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
-            return
-        raw = valuelist[0].strip()
-        value = None
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            try:
-                value = date.fromisoformat(raw)
-            except ValueError:
-                value = None
-        elif re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", raw):
-            d, m, y = (int(p) for p in raw.split("."))
-            try:
-                value = date(y, m, d)
-            except ValueError:
-                value = None
-        if value is None:
-            raise ValueError(_l("Podaj datę (dzień, miesiąc, rok)."))
-        self.data = value
-
-
 def positive(message):
     def check(form, field):
         if field.data is not None and field.data <= 0:
@@ -133,38 +68,39 @@ def blank(value) -> bool:
 
 # --- the call ----------------------------------------------------------------------------------------
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     name = StringField(_l("Kryterium"), validators=[Optional(), Length(max=200)])
-    max_points = PlIntegerField(_l("Maks. punktów"), validators=[
+    max_points = IntField(_l("Maks. punktów"), validators=[
         Optional(), NumberRange(min=1, max=100, message=_l("Od 1 do 100 punktów."))],
         render_kw={"inputmode": "numeric"})
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     """A call: money, dates, osiedla and the criteria of the merits assessment."""
     edits = "grant_call"  # carries its version (app/writes.py)
 
     title = StringField(_l("Tytuł naboru"), validators=[DataRequired(_l("Podaj tytuł naboru.")), Length(max=200)])
     description = TextAreaField(_l("Opis dla wnioskodawców"), validators=[Optional(), Length(max=5000)],
                                 render_kw={"rows": 4})
-    budget = PlainDecimalField(_l("Pula środków (zł)"), validators=[
+    budget = DecimalField(_l("Pula środków (zł)"), validators=[
         InputRequired(_l("Podaj pulę środków.")), positive(_l("Pula musi być większa od zera.")),
         at_most(MAX_AMOUNT, _l("To za duża kwota."))])
-    max_grant = PlainDecimalField(_l("Maksymalna kwota jednego grantu (zł)"), validators=[
+    max_grant = DecimalField(_l("Maksymalna kwota jednego grantu (zł)"), validators=[
         InputRequired(_l("Podaj maksymalną kwotę grantu.")), positive(_l("Kwota musi być większa od zera."))])
-    min_own_percent = PlainDecimalField(_l("Minimalny wkład własny (% wnioskowanej dotacji)"), default=Decimal("10"),
+    min_own_percent = DecimalField(_l("Minimalny wkład własny (% wnioskowanej dotacji)"), default=Decimal("10"), digits=3,
                                         validators=[InputRequired(_l("Podaj minimalny wkład własny (może być 0).")),
-                                                    NumberRange(min=0, max=100, message=_l("Od 0 do 100%."))])
+                                                    NumberRange(min=0, max=100, message=_l("Od 0 do 100%%."))])
     all_neighbourhoods = BooleanField(_l("Wszystkie osiedla Poznania"), default=True)
-    neighbourhood_ids = SelectMultipleField(_l("albo tylko te osiedla"), coerce=int, validators=[Optional()])
-    opens_on = PlDateField(_l("Nabór od"), validators=[InputRequired(_l("Podaj datę otwarcia naboru."))])
-    closes_on = PlDateField(_l("Nabór do (puste: nabór ciągły do wyczerpania środków)"), validators=[Optional()])
-    activities_from = PlDateField(_l("Działania nie wcześniej niż"), validators=[
+    neighbourhood_ids = SelectMultipleField(_l("albo tylko te osiedla"), coerce=coerce_id, validators=[Optional()])
+    opens_on = DateField(_l("Nabór od"), validators=[InputRequired(_l("Podaj datę otwarcia naboru."))])
+    closes_on = DateField(_l("Nabór do (puste: nabór ciągły do wyczerpania środków)"), validators=[Optional()])
+    activities_from = DateField(_l("Działania nie wcześniej niż"), validators=[
         InputRequired(_l("Podaj, od kiedy mogą trwać działania."))])
-    activities_to = PlDateField(_l("Działania nie później niż"), validators=[
+    activities_to = DateField(_l("Działania nie później niż"), validators=[
         InputRequired(_l("Podaj, do kiedy mogą trwać działania."))])
-    criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=MAX_CRITERIA)
-    version = HiddenField()
+    criteria = RowList(FormField(CriterionForm), min_entries=1, max_entries=MAX_CRITERIA,
+                       too_many=_l("Najwyżej %(n)d kryteriów oceny.", n=MAX_CRITERIA))
+    version = VersionField()
 
     criteria_errors: list = []
 
@@ -206,31 +142,31 @@ class CallForm(FlaskForm):
                 if not blank(e.form.name.data) and e.form.max_points.data is not None]
 
 
-class CallStatusForm(FlaskForm):
+class CallStatusForm(Form):
     edits = "grant_call"  # carries its version (app/writes.py)
     to_status = SelectField(_l("Nowy status"), validators=[DataRequired(_l("Wybierz status."))])
-    version = HiddenField()
+    version = VersionField()
 
 
 # --- the application -------------------------------------------------------------------------------
 
-class MemberForm(Form):
+class MemberForm(SubForm):
     name = StringField(_l("Imię i nazwisko"), validators=[Optional(), Length(max=120)],
                        render_kw={"autocomplete": "off", "autocapitalize": "words"})
     adult = BooleanField(_l("osoba pełnoletnia"))
 
 
-class BudgetLineForm(Form):
+class BudgetLineForm(SubForm):
     item = StringField(_l("Pozycja"), validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "off"})
-    quantity = PlainDecimalField(_l("Ilość (albo godziny)"), validators=[Optional()])
-    unit_cost = PlainDecimalField(_l("Koszt jednostkowy (zł)"), validators=[Optional()])
+    quantity = DecimalField(_l("Ilość (albo godziny)"), validators=[Optional()])
+    unit_cost = DecimalField(_l("Koszt jednostkowy (zł)"), validators=[Optional()])
     source = SelectField(_l("Źródło"), choices=choices(SOURCE_LABELS), default=BudgetSource.grant.value)
 
 
 TEXT_LIMITS = {"need": 3000, "diagnosis": 3000, "goals": 2000, "activities": 4000}
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     """An application, as the staff enter it; the public form adds the privacy statement."""
 
     applicant_kind = RadioField(_l("Kto składa wniosek"), choices=choices(APPLICANT_KIND_LABELS),
@@ -241,9 +177,10 @@ class ApplicationForm(FlaskForm):
         render_kw={"placeholder": _l("np. Sąsiedzi z Wierzbięcic 12")})
     applicant_krs = StringField(_l("Numer KRS organizacji"), validators=[Optional(), Length(max=10)],
                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    patron_id = SelectField(_l("Organizacja-patron (podpisze umowę i rozliczy pieniądze)"), coerce=int,
+    patron_id = SelectField(_l("Organizacja-patron (podpisze umowę i rozliczy pieniądze)"), coerce=coerce_id,
                             validators=[Optional()])
-    members = FieldList(FormField(MemberForm), min_entries=START_MEMBERS, max_entries=MAX_MEMBERS)
+    members = RowList(FormField(MemberForm), min_entries=START_MEMBERS, max_entries=MAX_MEMBERS,
+                      too_many=_l("Najwyżej %(n)d osób w grupie.", n=MAX_MEMBERS))
     contact_name = StringField(_l("Osoba kontaktowa (imię i nazwisko)"), validators=[
         DataRequired(_l("Podaj osobę kontaktową.")), Length(max=120)], render_kw={"autocomplete": "name"})
     contact_email = StringField(_l("E-mail osoby kontaktowej"), validators=[
@@ -251,7 +188,7 @@ class ApplicationForm(FlaskForm):
         render_kw={"inputmode": "email", "autocomplete": "email"})
     contact_phone = StringField(_l("Telefon osoby kontaktowej"), validators=[Optional(), Length(max=30), phone_check],
                                 render_kw={"inputmode": "tel", "autocomplete": "tel"})
-    neighbourhood_id = SelectField(_l("Osiedle, na którym odbędą się działania"), coerce=int,
+    neighbourhood_id = SelectField(_l("Osiedle, na którym odbędą się działania"), coerce=coerce_id,
                                    validators=[DataRequired(_l("Wybierz osiedle."))])
     title = StringField(_l("Tytuł inicjatywy"), validators=[DataRequired(_l("Podaj tytuł inicjatywy.")),
                                                             Length(max=200)])
@@ -265,12 +202,13 @@ class ApplicationForm(FlaskForm):
     activities = TextAreaField(_l("Działania i harmonogram"), validators=[
         DataRequired(_l("Opisz działania i ich terminy.")), Length(max=TEXT_LIMITS["activities"])],
         render_kw={"rows": 5})
-    starts_on = PlDateField(_l("Początek działań"), validators=[InputRequired(_l("Podaj datę początku działań."))])
-    ends_on = PlDateField(_l("Koniec działań"), validators=[InputRequired(_l("Podaj datę końca działań."))])
-    expected_participants = PlIntegerField(_l("Ilu mieszkańców weźmie udział (szacunkowo)?"), validators=[
+    starts_on = DateField(_l("Początek działań"), validators=[InputRequired(_l("Podaj datę początku działań."))])
+    ends_on = DateField(_l("Koniec działań"), validators=[InputRequired(_l("Podaj datę końca działań."))])
+    expected_participants = IntField(_l("Ilu mieszkańców weźmie udział (szacunkowo)?"), validators=[
         InputRequired(_l("Podaj szacunkową liczbę uczestników.")),
         NumberRange(min=1, max=100000, message=_l("Od 1 do 100 000 osób."))], render_kw={"inputmode": "numeric"})
-    lines = FieldList(FormField(BudgetLineForm), min_entries=START_LINES, max_entries=MAX_LINES)
+    lines = RowList(FormField(BudgetLineForm), min_entries=START_LINES, max_entries=MAX_LINES,
+                    too_many=_l("Najwyżej %(n)d pozycji budżetu.", n=MAX_LINES))
 
     # Set by bind(): the call, and what the selects offer.
     failed = False
@@ -292,11 +230,7 @@ class ApplicationForm(FlaskForm):
 
     def add_row(self, which: str) -> bool:
         """The "add a row" buttons: one more empty member or budget line, up to the limit."""
-        rows = getattr(self, which)
-        if len(rows.entries) < rows.max_entries:
-            rows.append_entry()
-            return True
-        return False
+        return getattr(self, which).append_entry() is not None  # at the limit: its message on the form
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -479,7 +413,7 @@ class PublicApplicationForm(ApplicationForm):
 
 class EditApplicationForm(ApplicationForm):
     edits = "grant_application"  # carries its version (app/writes.py)
-    version = HiddenField()
+    version = VersionField()
 
 
 def _plain(value) -> str:
@@ -495,21 +429,20 @@ def _plain(value) -> str:
 
 
 def _plain_pct(value) -> str:
-    q = money(value).normalize()
-    return f"{q:f}".replace(".", ",")
+    return plain_decimal(money(value).normalize())
 
 
 # --- the pipeline ----------------------------------------------------------------------------------
 
-class FormalCheckForm(FlaskForm):
+class FormalCheckForm(Form):
     edits = "grant_application"  # carries its version (app/writes.py)
     outcome = RadioField(_l("Wynik oceny formalnej"), choices=choices([
         ("passed", _l("pozytywna: wniosek przechodzi do oceny merytorycznej")),
         ("failed", _l("negatywna: do poprawy w terminie"))]), validators=[DataRequired(_l("Wybierz wynik."))])
     reasons = TextAreaField(_l("Uzasadnienie (przy negatywnej: co trzeba poprawić)"),
                             validators=[Optional(), Length(max=3000)], render_kw={"rows": 3})
-    correction_due = PlDateField(_l("Termin poprawy"), validators=[Optional()])
-    version = HiddenField()
+    correction_due = DateField(_l("Termin poprawy"), validators=[Optional()])
+    version = VersionField()
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -528,15 +461,15 @@ class FormalCheckForm(FlaskForm):
     today: date | None = None
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     edits = "grant_application"  # carries its version (app/writes.py)
     outcome = RadioField(_l("Decyzja"), choices=choices([("granted", _l("przyznać dotację")),
                                                         ("refused", _l("odmówić"))]),
                          validators=[DataRequired(_l("Wybierz decyzję."))])
-    amount = PlainDecimalField(_l("Przyznana kwota (zł)"), validators=[Optional()])
+    amount = DecimalField(_l("Przyznana kwota (zł)"), validators=[Optional()])
     justification = TextAreaField(_l("Uzasadnienie decyzji"), validators=[
         DataRequired(_l("Decyzja zawsze wymaga uzasadnienia.")), Length(max=3000)], render_kw={"rows": 3})
-    version = HiddenField()
+    version = VersionField()
 
     requested: Decimal | None = None
 
@@ -553,11 +486,11 @@ class DecisionForm(FlaskForm):
         return ok
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(Form):
     edits = "grant_application"  # carries its version (app/writes.py)
     number = StringField(_l("Numer umowy"), validators=[DataRequired(_l("Podaj numer umowy.")), Length(max=40)])
-    signed_on = PlDateField(_l("Data podpisania"), validators=[InputRequired(_l("Podaj datę podpisania umowy."))])
-    version = HiddenField()
+    signed_on = DateField(_l("Data podpisania"), validators=[InputRequired(_l("Podaj datę podpisania umowy."))])
+    version = VersionField()
 
     today: date | None = None
 
@@ -566,21 +499,21 @@ class AgreementForm(FlaskForm):
             raise ValidationError(_l("Data podpisania nie może być z przyszłości."))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """A move that needs only a note: the start of the initiative."""
     edits = "grant_application"  # carries its version (app/writes.py)
     note = TextAreaField(_l("Notatka"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
-    version = HiddenField()
+    version = VersionField()
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     edits = "grant_application"  # carries its version (app/writes.py)
     outcome = RadioField(_l("Rozliczenie"), choices=choices([("settled", _l("rozliczony")),
                                                             ("returned", _l("rozliczony ze zwrotem środków"))]),
                          validators=[DataRequired(_l("Wybierz wynik rozliczenia."))])
-    returned_amount = PlainDecimalField(_l("Kwota zwrotu (zł)"), validators=[Optional()])
+    returned_amount = DecimalField(_l("Kwota zwrotu (zł)"), validators=[Optional()])
     note = TextAreaField(_l("Uzasadnienie"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
-    version = HiddenField()
+    version = VersionField()
 
     granted: Decimal | None = None
 
@@ -599,22 +532,22 @@ class CloseForm(FlaskForm):
         return ok
 
 
-class AssignReviewerForm(FlaskForm):
-    reviewer_id = SelectField(_l("Osoba oceniająca"), coerce=int, validators=[
+class AssignReviewerForm(Form):
+    reviewer_id = SelectField(_l("Osoba oceniająca"), coerce=coerce_id, validators=[
         DataRequired(_l("Wybierz osobę oceniającą."))])
 
 
-class LinkGroupForm(FlaskForm):
-    group_id = SelectField(_l("Grupa w Animo"), coerce=int, validators=[DataRequired(_l("Wybierz grupę."))])
+class LinkGroupForm(Form):
+    group_id = SelectField(_l("Grupa w Animo"), coerce=coerce_id, validators=[DataRequired(_l("Wybierz grupę."))])
 
 
-class LinkReferenceForm(FlaskForm):
+class LinkReferenceForm(Form):
     reference = StringField(_l("Numer wniosku"), validators=[DataRequired(_l("Podaj numer wniosku.")),
                                                              Length(max=30, message=_l("Numer wniosku ma najwyżej 30 znaków."))],
                             render_kw={"placeholder": "MG/2026/0007-K7QX", "autocomplete": "off"})
 
 
-class LinkDecisionForm(FlaskForm):
+class LinkDecisionForm(Form):
     """The coordinator of the centre running the call confirms or refuses a group's request for a link."""
     # Two buttons name="decision" (value "confirm" or "refuse"), not a choice field: nothing to render.
     decision = StringField(_l("Decyzja"), validators=[
@@ -624,7 +557,7 @@ class LinkDecisionForm(FlaskForm):
 
 # --- reviews --------------------------------------------------------------------------------------
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(Form):
     declaration = RadioField(_l("Oświadczenie"), choices=choices([
         (Declaration.no_conflict.value, _l("Oświadczam, że nie pozostaję w konflikcie interesów z wnioskodawcami: "
                                            "nie należę do grupy, nie wspierałam/em jej jako animator/ka, nie łączą "
@@ -633,13 +566,13 @@ class DeclarationForm(FlaskForm):
         validators=[DataRequired(_l("Złóż oświadczenie, zanim otworzysz wniosek."))])
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     edits = "grant_review"  # carries its version (app/writes.py)
-    scores = FieldList(PlIntegerField(_l("Punkty"), validators=[InputRequired(_l("Przyznaj punkty."))]),
+    scores = RowList(IntField(_l("Punkty"), validators=[InputRequired(_l("Przyznaj punkty."))]),
                        min_entries=0, max_entries=MAX_CRITERIA)
     comment = TextAreaField(_l("Komentarz do oceny"), validators=[DataRequired(_l("Napisz krótki komentarz."))
                                                                   , Length(max=3000)], render_kw={"rows": 4})
-    version = HiddenField()
+    version = VersionField()
 
     def check_against(self, criteria) -> bool:
         """One score per criterion, each between 0 and the criterion's maximum."""
@@ -656,35 +589,35 @@ class ReviewForm(FlaskForm):
 
 # --- the settlement -------------------------------------------------------------------------------
 
-class SettlementForm(FlaskForm):
+class SettlementForm(Form):
     edits = "grant_settlement"  # carries its version (app/writes.py)
     what_happened = TextAreaField(_l("Co się wydarzyło"), validators=[
         DataRequired(_l("Opisz, co się wydarzyło.")), Length(max=5000)], render_kw={"rows": 5})
-    participants = PlIntegerField(_l("Uczestnicy"), validators=[
+    participants = IntField(_l("Uczestnicy"), validators=[
         InputRequired(_l("Podaj liczbę uczestników.")), NumberRange(min=0, max=100000)],
         render_kw={"inputmode": "numeric"})
-    volunteers = PlIntegerField(_l("Wolontariusze"), validators=[
+    volunteers = IntField(_l("Wolontariusze"), validators=[
         InputRequired(_l("Podaj liczbę wolontariuszy.")), NumberRange(min=0, max=10000)],
         render_kw={"inputmode": "numeric"})
-    volunteer_hours = PlainDecimalField(_l("Godziny pracy wolontariuszy"), validators=[
+    volunteer_hours = DecimalField(_l("Godziny pracy wolontariuszy"), digits=6, validators=[
         InputRequired(_l("Podaj liczbę godzin (może być 0).")), NumberRange(min=0, max=100000)])
-    spent = FieldList(PlainDecimalField(_l("Wydano (zł)"), validators=[Optional(), NumberRange(
+    spent = RowList(DecimalField(_l("Wydano (zł)"), validators=[Optional(), NumberRange(
         min=0, max=1000000, message=_l("Kwota od 0 zł."))]), min_entries=0, max_entries=MAX_LINES)
-    version = HiddenField()
+    version = VersionField()
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     number = StringField(_l("Numer dokumentu"), validators=[DataRequired(_l("Podaj numer faktury lub rachunku.")),
                                                            Length(max=60)])
-    issued_on = PlDateField(_l("Data wystawienia"), validators=[InputRequired(_l("Podaj datę dokumentu."))])
-    amount = PlainDecimalField(_l("Kwota (zł)"), validators=[InputRequired(_l("Podaj kwotę.")),
+    issued_on = DateField(_l("Data wystawienia"), validators=[InputRequired(_l("Podaj datę dokumentu."))])
+    amount = DecimalField(_l("Kwota (zł)"), validators=[InputRequired(_l("Podaj kwotę.")),
                                                              positive(_l("Kwota musi być większa od zera.")),
                                                              at_most(Decimal("1000000"), _l("To za duża kwota."))])
     what_for = StringField(_l("Za co"), validators=[DataRequired(_l("Napisz, za co zapłacono.")), Length(max=300)])
-    budget_line_id = SelectField(_l("Pozycja budżetu"), coerce=int, validators=[Optional()])
+    budget_line_id = SelectField(_l("Pozycja budżetu"), coerce=coerce_id, validators=[Optional()])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("Plik (zdjęcie JPEG lub PNG, skan PDF)"))
     description = StringField(_l("Opis pliku"), validators=[Optional(), Length(max=200)])
 

@@ -1,10 +1,10 @@
 """Informal groups: the group itself, a stage move, members, goals. Labels of stages, statuses and roles."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.forms import choices
+from app.forms import Form, choices
+from app.forms.fields import DateField, IdField, VersionField, coerce_id
 from app.forms.residents import no_pesel, parse_tags, tags_check
 from app.timeutil import today_local
 from models import GoalStatus, GroupStatus, MemberRole, Stage
@@ -54,7 +54,7 @@ def not_in_future(message):
     return check
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     """A group's details. The stage is not here: it changes only by a noted move."""
     edits = "community_group"  # carries its version (app/writes.py)
 
@@ -65,8 +65,8 @@ class GroupForm(FlaskForm):
     description = TextAreaField(_l("Opis"), validators=[Optional(), Length(max=5000), no_pesel],
                                 render_kw={"rows": 3})
     tags = StringField(_l("Tagi (po przecinku)"), validators=[Optional(), Length(max=300), tags_check])
-    neighbourhood_id = SelectField(_l("Osiedle"), coerce=int, validators=[DataRequired(_l("Wybierz osiedle."))])
-    animator_id = SelectField(_l("Animator/ka"), coerce=int, validators=[Optional()])
+    neighbourhood_id = SelectField(_l("Osiedle"), coerce=coerce_id, validators=[DataRequired(_l("Wybierz osiedle."))])
+    animator_id = SelectField(_l("Animator/ka"), coerce=coerce_id, validators=[Optional()])
     started_on = DateField(_l("Od kiedy działa"), default=today_local,
                            validators=[DataRequired(_l("Podaj datę (dzień, miesiąc, rok).")),
                                        not_in_future(_l("Data powstania nie może być z przyszłości."))])
@@ -75,7 +75,7 @@ class GroupForm(FlaskForm):
         Optional(), not_in_future(_l("Data sformalizowania nie może być z przyszłości."))])
     formal_name = StringField(_l("Forma prawna i nazwa"), validators=[Optional(), Length(max=200)],
                               render_kw={"placeholder": _l("np. Stowarzyszenie zwykłe „Zielone Podwórko”")})
-    version = HiddenField()
+    version = VersionField()
 
     def validate_formalised_on(self, field):
         if field.data and self.started_on.data and field.data < self.started_on.data:
@@ -93,7 +93,7 @@ class NewGroupForm(GroupForm):
                          validators=[Optional(), Length(max=2000), no_pesel], render_kw={"rows": 2})
 
 
-class StageMoveForm(FlaskForm):
+class StageMoveForm(Form):
     """A move to another stage, forward or back: always with a note."""
     edits = "community_group"  # carries its version (app/writes.py)
 
@@ -101,37 +101,37 @@ class StageMoveForm(FlaskForm):
     note = TextAreaField(_l("Notatka: co się wydarzyło?"), validators=[
         DataRequired(_l("Napisz krótko, dlaczego grupa zmienia etap.")), Length(max=2000), no_pesel],
         render_kw={"rows": 2})
-    version = HiddenField()
+    version = VersionField()
 
     def validate_version(self, field):
-        if not (field.data or "").isdigit():
+        if not field.data:  # VersionField lets only ASCII digits through
             raise ValidationError(_l("Odśwież stronę i spróbuj ponownie."))
 
 
-class MemberAddForm(FlaskForm):
+class MemberAddForm(Form):
     """Add a resident found by search; the chosen person comes as the pressed button's value."""
 
     q = StringField(_l("Szukaj osoby"), validators=[Optional(), Length(max=100)],
                     render_kw={"type": "search", "autocomplete": "off", "placeholder": _l("imię, nazwisko, telefon…")})
     role = SelectField(_l("Rola"), choices=choices(MEMBER_ROLE_LABELS), default=MemberRole.member.value)
-    resident_id = HiddenField()
+    resident_id = IdField()
 
     def validate_resident_id(self, field):
-        if not (field.data or "").isdigit():
+        if not field.data:  # an IdField: an id, or None
             raise ValidationError(_l("Wyszukaj osobę i wybierz ją z listy."))
 
 
-class MemberRoleForm(FlaskForm):
+class MemberRoleForm(Form):
     role = SelectField(_l("Rola"), choices=choices(MEMBER_ROLE_LABELS))
 
 
-class GoalForm(FlaskForm):
+class GoalForm(Form):
     title = StringField(_l("Cel"), validators=[DataRequired(_l("Napisz, co grupa chce osiągnąć.")), Length(max=200)],
                         render_kw={"placeholder": _l("np. ławki na podwórku do czerwca")})
     due_on = DateField(_l("Termin (opcjonalnie)"), validators=[Optional()])
 
 
-class GoalStatusForm(FlaskForm):
+class GoalStatusForm(Form):
     edits = "goal"
     status = SelectField(_l("Status celu"), choices=choices(GOAL_STATUS_LABELS))
-    version = HiddenField()
+    version = VersionField()

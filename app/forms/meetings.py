@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import (AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 
-from app.forms import choices
+from app.forms import Form, choices
+from app.forms.fields import (DateField, DateTimeLocalField, DecimalField, IdField, IntField, VersionField,
+                              coerce_id)
 from app.forms.residents import no_pesel
 from app.timeutil import today_local
 
@@ -47,53 +47,53 @@ def default_due():
     return today_local() + timedelta(days=DEFAULT_DUE_DAYS)
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     """Plan or describe a meeting. Choices come from the view: the user's osiedla, groups, team."""
     edits = "meeting"  # carries its version (app/writes.py)
 
-    neighbourhood_id = SelectField(_l("Osiedle"), coerce=int, validators=[DataRequired(_l("Wybierz osiedle."))])
-    group_id = SelectField(_l("Grupa"), coerce=int, default=0, validators=[Optional()])
+    neighbourhood_id = SelectField(_l("Osiedle"), coerce=coerce_id, validators=[DataRequired(_l("Wybierz osiedle."))])
+    group_id = SelectField(_l("Grupa"), coerce=coerce_id, default=0, validators=[Optional()])
     kind = SelectField(_l("Rodzaj"), choices=choices(MEETING_KIND_LABELS), default="group")
     title = StringField(_l("Tytuł"), validators=[DataRequired(_l("Podaj tytuł spotkania.")), Length(max=200)])
-    starts_at = DateTimeLocalField(_l("Początek"), format="%Y-%m-%dT%H:%M",
+    starts_at = DateTimeLocalField(_l("Początek"),
                                    validators=[DataRequired(_l("Podaj datę i godzinę początku."))])
-    duration_min = IntegerField(_l("Czas trwania (minuty)"), default=90, validators=[
+    duration_min = IntField(_l("Czas trwania (minuty)"), default=90, validators=[
         InputRequired(_l("Podaj czas trwania.")),
         NumberRange(5, 24 * 60, _l("Czas trwania: od 5 minut do 24 godzin."))],
         render_kw={"inputmode": "numeric", "min": 5, "max": 1440, "step": 5})
     place = StringField(_l("Miejsce"), validators=[Optional(), Length(max=200)])
-    animator_ids = SelectMultipleField(_l("Obecni z zespołu"), coerce=int, validators=[Optional()])
+    animator_ids = SelectMultipleField(_l("Obecni z zespołu"), coerce=coerce_id, validators=[Optional()])
     notes = TextAreaField(_l("Notatki"), validators=[Optional(), Length(max=10000), no_pesel], render_kw={"rows": 4})
     decisions = TextAreaField(_l("Ustalenia"), validators=[Optional(), Length(max=10000), no_pesel],
                               render_kw={"rows": 3})
-    unnamed_count = IntegerField(_l("Osoby obecne bez nazwiska"), default=0, validators=[
+    unnamed_count = IntField(_l("Osoby obecne bez nazwiska"), default=0, validators=[
         InputRequired(_l("Podaj liczbę (0, jeśli nikogo).")), NumberRange(0, 10000, _l("Od 0 do 10 000."))],
         render_kw={"inputmode": "numeric", "min": 0})
-    version = HiddenField()
+    version = VersionField()
 
 
-class QuickMeetingForm(FlaskForm):
+class QuickMeetingForm(Form):
     """"Spotkanie teraz": one tap on a group creates its meeting with sensible defaults."""
 
-    group_id = IntegerField(validators=[DataRequired(_l("Wybierz grupę."))])
+    group_id = IdField(validators=[DataRequired(_l("Wybierz grupę."))])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     """Set, not toggle: present=1 or present=0, so a retried or doubled request changes nothing."""
 
     present = StringField(validators=[InputRequired(_l("Brak stanu obecności.")),
                                       AnyOf(["0", "1"], _l("Obecność: 1 albo 0."))])
-    from_search = HiddenField()
+    from_search = HiddenField(validators=[Length(max=10)])
 
 
-class HeadcountForm(FlaskForm):
+class HeadcountForm(Form):
     """The headcount as a value (not +1), so a retry cannot count anyone twice."""
 
-    unnamed_count = IntegerField(_l("Osoby obecne bez nazwiska"), validators=[
+    unnamed_count = IntField(_l("Osoby obecne bez nazwiska"), validators=[
         InputRequired(_l("Podaj liczbę.")), NumberRange(0, 10000, _l("Od 0 do 10 000."))])
 
 
-class NotesForm(FlaskForm):
+class NotesForm(Form):
     """Notes and decisions, saved as they are typed. A field left out of the request is left alone.
     Each save carries the meeting's version and gets the next one back (app/writes.py)."""
 
@@ -102,7 +102,7 @@ class NotesForm(FlaskForm):
                           render_kw={"rows": 4})
     decisions = TextAreaField(_l("Ustalenia"), validators=[Optional(), Length(max=10000), no_pesel],
                               render_kw={"rows": 3})
-    version = HiddenField()
+    version = VersionField()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -115,25 +115,25 @@ class NotesForm(FlaskForm):
         return [name for name in ("notes", "decisions") if name in request.form]
 
 
-class MeetingCommitmentForm(FlaskForm):
+class MeetingCommitmentForm(Form):
     """A promise made at a meeting: who, what, by when."""
 
-    resident_id = IntegerField(validators=[DataRequired(_l("Wybierz osobę."))])
+    resident_id = IdField(validators=[DataRequired(_l("Wybierz osobę."))])
     what = StringField(_l("Co zrobi"), validators=[DataRequired(_l("Napisz, co ta osoba zrobi.")), Length(max=300)],
                        render_kw={"autocomplete": "off", "placeholder": _l("np. przyniesie sadzonki")})
     due_on = DateField(_l("Do kiedy"), default=default_due, validators=[Optional()])
-    inline = HiddenField()
+    inline = HiddenField(validators=[Length(max=10)])
 
     def validate_due_on(self, field):
         if field.data and field.data < today_local() - timedelta(days=366):
             raise ValidationError(_l("Termin sprzed ponad roku: sprawdź datę."))
 
 
-class CommitmentForm(FlaskForm):
+class CommitmentForm(Form):
     """A promise recorded outside a meeting (from a resident's page or the list)."""
 
-    resident_id = IntegerField(validators=[DataRequired(_l("Wybierz osobę."))])
-    group_id = SelectField(_l("Grupa (opcjonalnie)"), coerce=int, default=0, validators=[Optional()])
+    resident_id = IdField(validators=[DataRequired(_l("Wybierz osobę."))])
+    group_id = SelectField(_l("Grupa (opcjonalnie)"), coerce=coerce_id, default=0, validators=[Optional()])
     what = StringField(_l("Co zrobi"), validators=[DataRequired(_l("Napisz, co ta osoba zrobi.")), Length(max=300)])
     due_on = DateField(_l("Do kiedy"), default=default_due, validators=[Optional()])
 
@@ -143,12 +143,12 @@ def _hours_range(form, field):
         raise ValidationError(_l("Liczba godzin: więcej niż 0 i najwyżej %(max)s.", max=MAX_HOURS))
 
 
-class CommitmentStatusForm(FlaskForm):
+class CommitmentStatusForm(Form):
     """Set the status (promised, done, dropped); hours and the date only with "done". Safe to repeat."""
 
     status = StringField(validators=[InputRequired(_l("Brak stanu.")),
                                      AnyOf([v for v, _label in COMMITMENT_STATUS_LABELS], _l("Nieznany stan."))])
-    hours = DecimalField(_l("Godziny"), places=2, validators=[Optional(), _hours_range],
+    hours = DecimalField(_l("Godziny"), places=2, digits=3, validators=[Optional(), _hours_range],
                          render_kw={"inputmode": "decimal", "step": "0.25", "min": "0"})
     done_on = DateField(_l("Kiedy zrobione"), validators=[Optional()])
 
@@ -157,23 +157,23 @@ class CommitmentStatusForm(FlaskForm):
             raise ValidationError(_l("Data wykonania nie może być z przyszłości."))
 
 
-class CommitmentEditForm(FlaskForm):
+class CommitmentEditForm(Form):
     edits = "commitment"  # carries its version (app/writes.py)
     what = StringField(_l("Co zrobi"), validators=[DataRequired(_l("Napisz, co ta osoba zrobi.")), Length(max=300)])
     due_on = DateField(_l("Do kiedy"), validators=[Optional()])
-    group_id = SelectField(_l("Grupa (opcjonalnie)"), coerce=int, default=0, validators=[Optional()])
+    group_id = SelectField(_l("Grupa (opcjonalnie)"), coerce=coerce_id, default=0, validators=[Optional()])
     status = SelectField(_l("Stan"), choices=choices(COMMITMENT_STATUS_LABELS))
-    hours = DecimalField(_l("Godziny (po wykonaniu)"), places=2, validators=[Optional(), _hours_range],
+    hours = DecimalField(_l("Godziny (po wykonaniu)"), places=2, digits=3, validators=[Optional(), _hours_range],
                          render_kw={"inputmode": "decimal", "step": "0.25", "min": "0"})
     done_on = DateField(_l("Kiedy zrobione"), validators=[Optional()])
-    version = HiddenField()
+    version = VersionField()
 
     def validate_done_on(self, field):
         if field.data and field.data > today_local():
             raise ValidationError(_l("Data wykonania nie może być z przyszłości."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A destructive action asks for an explicit yes."""
 
     confirm = BooleanField(_l("Tak, usuń"), validators=[DataRequired(_l("Zaznacz, że na pewno chcesz usunąć."))])

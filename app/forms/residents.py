@@ -4,12 +4,11 @@ from datetime import timedelta
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from app.forms import choices
+from app.forms import Form, choices
+from app.forms.fields import DateField, DateTimeLocalField, IdField, VersionField, coerce_id
 from app.privacy import pesel_numbers, sensitive_categories
 from app.timeutil import now_local, today_local
 
@@ -101,7 +100,7 @@ class ResidentFieldsMixin:
                             render_kw={"autocomplete": "off", "autocapitalize": "words"})
     description = StringField(_l("Opis zamiast nazwiska"), validators=[Optional(), Length(max=200)],
                               render_kw={"placeholder": _l("np. Pani Basia, klatka 3"), "autocomplete": "off"})
-    neighbourhood_id = SelectField(_l("Osiedle"), coerce=int,
+    neighbourhood_id = SelectField(_l("Osiedle"), coerce=coerce_id,
                                    validators=[DataRequired(_l("Wybierz osiedle."))])
 
     def validate(self, extra_validators=None):
@@ -112,7 +111,7 @@ class ResidentFieldsMixin:
         return ok and named
 
 
-class QuickResidentForm(ResidentFieldsMixin, FlaskForm):
+class QuickResidentForm(ResidentFieldsMixin, Form):
     """A new person in seconds: a name or a description and an osiedle; contact data and consents optional."""
 
     phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=30), phone_check],
@@ -138,7 +137,7 @@ class QuickResidentForm(ResidentFieldsMixin, FlaskForm):
         return [p for p in ("phone", "email", "image", "newsletter") if getattr(self, f"consent_{p}").data]
 
 
-class ResidentForm(ResidentFieldsMixin, SensitiveCheckMixin, FlaskForm):
+class ResidentForm(ResidentFieldsMixin, SensitiveCheckMixin, Form):
     """The whole record, edited on the resident's page."""
     edits = "resident"  # carries its version (app/writes.py)
 
@@ -155,11 +154,11 @@ class ResidentForm(ResidentFieldsMixin, SensitiveCheckMixin, FlaskForm):
     offers = StringField(_l("Co może dać: umiejętności, miejsce, narzędzia (po przecinku)"),
                          validators=[Optional(), Length(max=600), tags_check])
     notes = TextAreaField(_l("Notatki"), validators=[Optional(), Length(max=5000), no_pesel])
-    version = HiddenField()
+    version = VersionField()
     sensitive_fields = ("notes",)
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     purpose = SelectField(_l("Cel"), choices=choices(CONSENT_PURPOSE_LABELS))
     method = SelectField(_l("Jak wyrażono zgodę"), choices=choices(CONSENT_METHOD_LABELS))
     given_on = DateField(_l("Data"), default=today_local, validators=[DataRequired(_l("Podaj datę."))])
@@ -169,13 +168,13 @@ class ConsentForm(FlaskForm):
             raise ValidationError(_l("Data zgody nie może być z przyszłości."))
 
 
-class InteractionForm(SensitiveCheckMixin, FlaskForm):
+class InteractionForm(SensitiveCheckMixin, Form):
     """Log a contact: who, how, what matters, the next step."""
 
-    resident_id = HiddenField(validators=[DataRequired(_l("Wybierz osobę albo dodaj nową."))])
+    resident_id = IdField(validators=[DataRequired(_l("Wybierz osobę albo dodaj nową."))])
     channel = RadioField(_l("Jak"), choices=choices(CHANNEL_LABELS), default="one_to_one",
                          validators=[DataRequired(_l("Wybierz rodzaj kontaktu."))])
-    occurred_at = DateTimeLocalField(_l("Kiedy"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    occurred_at = DateTimeLocalField(_l("Kiedy"), validators=[Optional()])
     concerns = TextAreaField(_l("Co jest dla tej osoby ważne"), validators=[Optional(), Length(max=2000), no_pesel],
                              render_kw={"rows": 2})
     note = TextAreaField(_l("Notatka"), validators=[Optional(), Length(max=5000), no_pesel], render_kw={"rows": 3})
