@@ -48,6 +48,7 @@ NOT_EDITING = {
     "LinkDecisionForm": "decides a pending link request once: a second decision is a 409 by the request's status",
     "MeetingCommitmentForm": "records a promise (a new row)", "CommitmentForm": "records a promise (a new row)",
     "CommitmentStatusForm": "sets a status tap, safe to repeat; a different concurrent change is a 409 already",
+    "ConfirmForm": "confirms a deletion",
     "NewFindingForm": "creates a finding", "LinkGroupForm": "links a group (a new row)",
     "LinkMeetingForm": "links a meeting (a new row)", "SourceForm": "counts a contact or meeting in (a new row)",
     "DeleteForm": "confirms a deletion", "ContactForm": "adds a contact person (a new row)",
