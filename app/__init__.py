@@ -52,10 +52,12 @@ def register_templates(app: Flask) -> None:
 
 
 def register_converters(app: Flask) -> None:
-    """<int:...> in every rule: ASCII digits within an id column, or no match (404), before any rule is added."""
-    from app.params import IdConverter
+    """<int:...> in every rule: ASCII digits within an id column, or no match (404), before any rule is added;
+    a control character in the query string or the path: a 400 before any view reads it."""
+    from app.params import IdConverter, refuse_control_characters
 
     app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_control_characters)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -240,6 +240,10 @@ def enforce_retention():
             setattr(resident, column.key, None)  # through the ORM, so the search words follow
         removed[purpose] = len(ids)
     record_audit("consent_data_removed", via="cli", **removed)
+    if any(removed.values()):  # like an erasure: the removed phones and e-mails must not stay in SQLite's -wal
+        from app.database import truncate_wal_after_commit
+
+        truncate_wal_after_commit(db.session)
     db.session.commit()
     click.echo(f"Contact data removed after withdrawn consent: {removed['phone']} phones, {removed['email']} e-mails.")
     _purge_sign_in_records()

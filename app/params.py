@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from models.text import has_control
+
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's int4 ends here (SQLite would go on to 2**63-1)
 MAX_INT = 2**31 - 1  # an INTEGER column
 FIRST_YEAR, LAST_YEAR = 1900, 2100
@@ -23,6 +25,19 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 class BadParameter(BadRequest):
     polish = True
+
+
+def refuse_control_characters() -> None:
+    """Before every request: a query parameter or a part of the path holding a control character (a
+    NUL, an escape, a line break) is a 400 naming it. Nobody types one into a URL; PostgreSQL refuses a
+    NUL in any text it is asked to compare, and a search or a slug has no use for the others."""
+    for name, value in request.args.items(multi=True):
+        if has_control(name) or has_control(value):
+            raise BadParameter(description=_("Parametr „%(name)s” zawiera niedozwolony znak sterujący.",
+                                             name=name if not has_control(name) else "?"))
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and has_control(value):
+            raise BadParameter(description=_("Adres strony zawiera niedozwolony znak sterujący."))
 
 
 def _at_most(limit: int) -> str:

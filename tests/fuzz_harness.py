@@ -48,8 +48,9 @@ ENGLISH = ["Not a valid", "This field is required", "Invalid Choice", "is not a 
 POLISH = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 
 # Tables that legitimately record a refusal (or any request): denials in the audit trail, failed
-# sign-ins and the public form's throttle, the server-side sessions refreshed by every request.
-LOG_TABLES = {"audit_event", "login_attempt", "user_session", "grant_apply_attempt"}
+# sign-ins and the public form's throttle, failed look-ups of grant reference numbers (counted so that
+# guessing them is throttled), the server-side sessions refreshed by every request.
+LOG_TABLES = {"audit_event", "login_attempt", "user_session", "grant_apply_attempt", "grant_reference_attempt"}
 
 
 # --- the forms the pages post ---------------------------------------------------------------------

@@ -91,3 +91,9 @@ def test_withdrawn_consent_hides_at_once_and_removes_after_grace(app, client, au
     with app.app_context():
         resident = db.session.get(Resident, rid)
         assert resident.phone is None and "606777888" not in resident.search_text
+        url = db.engine.url
+    if url.get_backend_name() == "sqlite":  # the removed number is not left in the write-ahead log either
+        from pathlib import Path
+
+        wal = Path(url.database + "-wal")
+        assert not wal.exists() or b"606777888" not in wal.read_bytes()

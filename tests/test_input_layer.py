@@ -758,3 +758,13 @@ def test_cli_cleans_its_text(app, runner):
     with app.app_context():
         assert db.session.scalar(select(User.name).where(User.email == "nowa2@example.org")) == "Zósia"
         assert db.session.execute(text("select 1")).scalar() == 1
+
+
+@pytest.mark.parametrize("url", ["/groups?tag=Ala%00Nul", "/residents?q=a%1Bb", "/admin/audit?action=x%0Ay",
+                                 "/apply/Ala%00Nul", "/residents/duplicates?email=a%00b"])
+def test_a_control_character_in_the_url_is_a_polish_400(client, auth, url):
+    """PostgreSQL refuses a NUL in any text it compares (a 500 there); one guard before every view."""
+    auth.login("coordinator@wilda")
+    r = client.get(url)
+    assert r.status_code == 400
+    assert "znak sterujący" in r.get_data(as_text=True)

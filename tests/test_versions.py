@@ -67,7 +67,7 @@ def all_form_classes() -> dict[str, type]:
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("app.forms"):
+        if cls.__module__.startswith("app.forms") and cls.__module__ != "app.forms":  # not the bases
             found[cls.__name__] = cls
     return found
 

@@ -12,8 +12,10 @@ own messages are made Polish.
   through our own catalog, so it is Polish on Polish pages whatever WTForms' catalog holds.
 """
 import wtforms
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms.fields import PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -152,7 +154,18 @@ class Form(FlaskForm):
     """The base of every form of the application."""
 
     class Meta(CleanMeta, FlaskForm.Meta):
-        pass
+        def wrap_formdata(self, form, formdata):
+            """Only a form body is read (a JSON body is none of our forms'), and an uploaded file reaches
+            only the form's own file fields: a file sent in place of a text field is a missing value
+            (a Polish "required" message), never a FileStorage handed to a text filter."""
+            formdata = super().wrap_formdata(form, formdata)
+            if isinstance(formdata, CombinedMultiDict):  # Flask-WTF's request.files + request.form
+                names = {f.name for f in form if isinstance(f, wtforms.FileField)}
+                files = MultiDict([(n, v) for n in names for v in request.files.getlist(n)])
+                return CombinedMultiDict([files, request.form]) if files else request.form
+            if formdata is not None and request.is_json:
+                return None
+            return formdata
 
 
 class SubForm(wtforms.Form):

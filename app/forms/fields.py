@@ -75,6 +75,8 @@ class VersionField(wtf.HiddenField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
+        if isinstance(self.data, int):  # not sent: the record's own version, from `obj`
+            self.data = str(self.data)
         if self.data and not _DIGITS.fullmatch(self.data):
             self.data = ""
             raise ValueError(self.message)
