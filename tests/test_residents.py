@@ -167,6 +167,26 @@ def test_inline_edit_as_fragment_and_stale_save_409(app, client, auth):
         assert db.session.get(Resident, rid).last_name == "Pierwsza"
 
 
+def test_editing_tags_keeps_the_ones_that_stay(app, client, auth):
+    """Adding a tag, or listing the same tags in another order, kept the old rows and inserted them again:
+    the unique (resident, kind, tag) refused the save with a 500."""
+    from models import ResidentTag
+
+    auth.login("animator@wilda")
+    rid = add_person(client, app, first_name="Tamara", interests="szachy, czytanie", offers="gotowanie")
+    base = {"first_name": "Tamara", "neighbourhood_id": hood_id(app, "wilda")}
+    for interests, offers in (("czytanie, szachy, ogród", "gotowanie"), ("ogród", "gotowanie, szachy"),
+                              ("ogród, czytanie", "")):
+        form = client.get(f"/residents/{rid}/edit").get_data(as_text=True)
+        version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+        r = client.post(f"/residents/{rid}", data={**base, "version": version, "interests": interests, "offers": offers})
+        assert r.status_code == 303, r.get_data(as_text=True)[:500]
+        with app.app_context():
+            tags = set(db.session.execute(select(ResidentTag.kind, ResidentTag.tag).where(ResidentTag.resident_id == rid)))
+        assert tags == {("interest", t.strip()) for t in interests.split(",") if t.strip()} | \
+            {("offer", t.strip()) for t in offers.split(",") if t.strip()}
+
+
 def test_notes_refuse_pesel_and_warn_about_sensitive_data(app, client, auth):
     auth.login("animator@wilda")
     rid = add_person(client, app, first_name="Roman")

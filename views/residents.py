@@ -166,14 +166,19 @@ def update(resident_id: int):
     resident.age_group = form.age_group.data or None
     resident.notes = (form.notes.data or "").strip() or None
     resident.neighbourhood_id = form.neighbourhood_id.data
-    new_tags = [("interest", t) for t in parse_tags(form.interests.data)] + \
-               [("offer", t) for t in parse_tags(form.offers.data)]
-    old_tags = [(t.kind, t.tag) for t in resident.tags]
-    if new_tags != old_tags:
-        resident.tags = [ResidentTag(kind=k, tag=t) for k, t in new_tags]
+    new_tags = set([("interest", t) for t in parse_tags(form.interests.data)] +
+                   [("offer", t) for t in parse_tags(form.offers.data)])
+    old_tags = {(t.kind, t.tag): t for t in resident.tags}
+    # Change only what changed: a tag that stays keeps its row (replacing the list inserted it again
+    # before deleting the old row, and the unique (resident, kind, tag) refused the save).
+    for key, row in old_tags.items():
+        if key not in new_tags:
+            resident.tags.remove(row)
+    resident.tags.extend(ResidentTag(kind=k, tag=t) for k, t in sorted(new_tags - old_tags.keys()))
+    tags_changed = new_tags != old_tags.keys()
     resident.updated_by_id = current_user.id
     resident.refresh_search()
-    changed = sorted(f for f, v in before.items() if getattr(resident, f) != v) + (["tags"] if new_tags != old_tags else [])
+    changed = sorted(f for f, v in before.items() if getattr(resident, f) != v) + (["tags"] if tags_changed else [])
     record_audit("resident_updated", user_id=current_user.id, object_type="resident", object_id=resident.id,
                  ip=client_ip(), fields=changed)
     if not writes.save():
