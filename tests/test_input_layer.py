@@ -768,3 +768,17 @@ def test_a_control_character_in_the_url_is_a_polish_400(client, auth, url):
     r = client.get(url)
     assert r.status_code == 400
     assert "znak sterujący" in r.get_data(as_text=True)
+
+
+def test_a_refused_line_says_why_on_the_page_not_only_with_a_red_border(app, client, auth):
+    """The new-person form showed a red border and no message for a control character in the first name."""
+    auth.login("animator@wilda")
+    with app.app_context():
+        from models import Neighbourhood, db
+
+        hood = db.session.scalar(select(Neighbourhood.id).where(Neighbourhood.slug == "wilda"))
+    r = client.post("/residents/new", data={"first_name": "Ala\x07Dzwonek", "last_name": "Test", "neighbourhood_id": hood})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert body.count("niedozwolony znak sterujący") >= 2  # in the summary at the top and next to the field
+    assert 'href="#first_name"' in body and 'id="first_name-err"' in body
