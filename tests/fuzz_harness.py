@@ -255,6 +255,23 @@ def field_kinds(app, cls) -> dict:
     return kinds
 
 
+def line_fields(app, cls) -> set:
+    """The visible single-line text fields of a form: a control character in one is refused with a message
+    (app.forms.CONTROL_MESSAGE) that the page must show, in the error box or next to the field."""
+    from app.forms import cleaner_for, line_filter
+
+    names = set()
+    with app.test_request_context("/", method="POST"):
+        try:
+            form = cls(meta={"csrf": False})
+        except TypeError:
+            return names
+        for field in form:
+            if cleaner_for(type(field)) is line_filter and getattr(field.widget, "input_type", "") != "hidden":
+                names.add(field.name)
+    return names
+
+
 def kind_of(name: str, type_name: str = "", coerce=None) -> str:
     if "Decimal" in type_name or "Float" in type_name:
         return "decimal"

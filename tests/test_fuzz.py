@@ -34,6 +34,7 @@ import os
 import re
 import time
 import urllib.parse
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -43,6 +44,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import create_app, demo
 from models import Centre, User, db
+from models.text import has_control
 from tests import fuzz_harness as H
 from tests.conftest import BASE_CONFIG, FAST_HASH, PASSWORD, World, _key, reset_data
 from tests.test_routes_matrix import GET_MATRIX, POST_MATRIX, ROLES, expected, own_ids
@@ -132,6 +134,7 @@ class Fuzz:
         self.classes = H.form_classes()
         self.class_fields = {name: H.fields_of(app, cls) for name, cls in self.classes.items()}
         self.class_kinds = {name: H.field_kinds(app, cls) for name, cls in self.classes.items()}
+        self.class_lines = {name: H.line_fields(app, cls) for name, cls in self.classes.items()}
         self.posted: dict = {}  # endpoint -> what the pages' forms post there
         self.reached_forms: set = set()
         self.started = (time.monotonic(), time.process_time())
@@ -179,7 +182,7 @@ class Fuzz:
 
     # --- one request, judged ----------------------------------------------------------------------
     def send(self, role, method, path, display, probe, *, query="", data=None, content_type=None,
-             htmx=False):
+             htmx=False, must_say=None):
         self._refresh()
         self.record.take()
         self.incidents.seen.clear()
@@ -215,6 +218,8 @@ class Fuzz:
                     found.append((f"English message {english[0]!r}", f"{status}, body says {english[0]!r}"))
                 elif not H.POLISH.search(body):
                     found.append((f"{status} without Polish text", f"{status}, body {_short(body, 80)!r}"))
+            if status == 422 and must_say and must_say not in body:  # a refusal that does not say why
+                found.append(("422 without the refused field's message", f"422, no {must_say!r} on the page"))
             if status == 405 and not resp.headers.get("Allow"):
                 found.append(("405 without Allow header", "405, no Allow header"))
             changed = self._changed(self._reach(written) - H.LOG_TABLES)
@@ -279,7 +284,7 @@ class Fuzz:
         kinds = {name: H.kind_of(name) for name in queries}
         kinds.update({name: ("int" if conv in ("IntegerConverter", "NumberConverter") else "text")
                       for name, conv in params})
-        fields, baseline, files, buttons = [], [], set(), []
+        fields, baseline, files, buttons, lines = [], [], set(), [], set()
         if method != "GET":
             posted = self.posted.get(werk.endpoint, {"pairs": None, "names": set(), "files": set(), "buttons": []})
             baseline = list(posted["pairs"] or [])
@@ -289,7 +294,8 @@ class Fuzz:
                 baseline.append(buttons[-1])
             files = set(posted["files"])
             names = set(posted["names"]) | files
-            for form in used:
+            for form in used:  # a line field the page really posts (a prefixed one is posted as "new-...")
+                lines |= self.class_lines[form] & set(posted["names"])
                 self.reached_forms.add(form)
                 names |= set(self.class_fields[form])
                 for name, kind in self.class_kinds[form].items():
@@ -312,7 +318,7 @@ class Fuzz:
         else:
             probes += [("body", "*", "method")]
         return {"werk": werk, "allowed": allowed, "probes": probes, "baseline": baseline, "files": files,
-                "fields": fields, "params": params, "queries": queries, "kinds": kinds}
+                "fields": fields, "params": params, "queries": queries, "kinds": kinds, "lines": lines}
 
     def run(self, method, rule, plan, role, probe, value_index, htmx):
         kind, name, shape = probe
@@ -335,7 +341,9 @@ class Fuzz:
                 described = f"query {name}=1&{name}={label} (repeated)"
             else:
                 query, described = f"{name}=%FF%FE", f"query {name}=%FF%FE (invalid UTF-8)"
-        pairs = list(plan["baseline"])
+        # A fresh one-time key for every request, as a page gives each form: the page's own key would make
+        # every send after the first success a replay of it (answered from the stored row, the view unrun).
+        pairs = [(k, uuid.uuid4().hex if k == "submission_key" else v) for k, v in plan["baseline"]]
         if method != "GET" and kind != "body":
             if kind == "field":
                 others = [(k, v) for k, v in pairs if k != name]
@@ -397,8 +405,10 @@ class Fuzz:
             data, content_type = None, None
         path = _build(plan["werk"].rule, ids)
         display = _build(plan["werk"].rule, shown) + (f"?{_short(query, 60)}" if query else "")
+        refused_line = kind == "field" and shape == "replace" and name in plan["lines"] and has_control(raw)
         return self.send(role, send_method, path, display, described, query=query, data=data,
-                         content_type=content_type, htmx=htmx)
+                         content_type=content_type, htmx=htmx,
+                         must_say="niedozwolony znak sterujący" if refused_line else None)
 
     def fuzz(self, method, rule) -> list[str]:
         plan = self.plan(method, rule)
