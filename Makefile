@@ -7,12 +7,13 @@ FLASK := $(VENV)/bin/flask --app app
 PYTEST_ARGS ?= -q -p no:cacheprovider
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test bench setup db system-deps translations clean help
+.PHONY: run test bench outside setup db system-deps translations clean help
 
 help:
 	@echo "make run    - set up and serve the demo on http://127.0.0.1:5000"
 	@echo "make test   - set up and run every test on SQLite and on PostgreSQL"
 	@echo "make bench  - generate city-scale data and measure the budgets (writes bench.json)"
+	@echo "make outside - try the hostile-input findings again over real HTTP (a served demo copy)"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +68,10 @@ test: setup system-deps $(A11Y)/node_modules/.installed
 
 bench: setup
 	$(PY) -m bench.run
+
+# Issue 14's findings tried again from outside, over real HTTP against a served copy with demo data.
+outside: setup
+	$(PY) -m bench.outside
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* bench.json
