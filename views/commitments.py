@@ -20,7 +20,7 @@ from app.sessions import client_ip, roles_required
 from app.timeutil import today_local
 from models import Commitment, CommitmentStatus, Role, db, ladder, record_audit
 from models import meetings_queries as q
-from views.meetings import fragment, status_label, template_helpers
+from views.meetings import fragment, template_helpers
 
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
 
