@@ -170,55 +170,57 @@ def _in_years(value) -> bool:
     return FIRST_YEAR <= value.year <= LAST_YEAR
 
 
-class DateField(wtf.DateField):
-    """A date as the browser sends it (RRRR-MM-DD) or as a person types it (DD.MM.RRRR), 1900-2100."""
+class _YearsMixin:
+    """Reads the sent text once, parses it with the field's `parse`, and keeps it within 1900-2100."""
+
+    invalid = ""
 
     def process_formdata(self, valuelist):
         self.data = None
         if not valuelist or valuelist[0] is None or not str(valuelist[0]).strip():
             return
-        raw = str(valuelist[0]).strip()
-        value = None
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw, re.ASCII):
-            try:
-                value = date.fromisoformat(raw)
-            except ValueError:
-                value = None
-        elif re.fullmatch(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}", raw, re.ASCII):
-            d, m, y = (int(p) for p in raw.split("."))
-            try:
-                value = date(y, m, d)
-            except ValueError:
-                value = None
+        value = self.parse(str(valuelist[0]).strip())
         if value is None:
-            raise ValueError(_l("Podaj datę (dzień, miesiąc, rok)."))
+            raise ValueError(self.invalid)
         if not _in_years(value):
             raise ValueError(_l("Podaj datę z lat %(first)d–%(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
         self.data = value
 
 
-class DateTimeLocalField(wtf.DateTimeLocalField):
+class DateField(_YearsMixin, wtf.DateField):
+    """A date as the browser sends it (RRRR-MM-DD) or as a person types it (DD.MM.RRRR), 1900-2100."""
+
+    invalid = _l("Podaj datę (dzień, miesiąc, rok).")
+
+    @staticmethod
+    def parse(raw: str):
+        try:
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw, re.ASCII):
+                return date.fromisoformat(raw)
+            if re.fullmatch(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}", raw, re.ASCII):
+                d, m, y = (int(p) for p in raw.split("."))
+                return date(y, m, d)
+        except ValueError:
+            pass
+        return None
+
+
+class DateTimeLocalField(_YearsMixin, wtf.DateTimeLocalField):
     """A date and time (RRRR-MM-DDTGG:MM, as a datetime-local input sends it), 1900-2100."""
+
+    invalid = _l("Podaj datę i godzinę.")
 
     def __init__(self, label=None, validators=None, format="%Y-%m-%dT%H:%M", **kwargs):
         super().__init__(label, validators, format=format, **kwargs)
 
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or valuelist[0] is None or not str(valuelist[0]).strip():
-            return
-        raw = str(valuelist[0]).strip()
-        value = None
+    @staticmethod
+    def parse(raw: str):
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?", raw, re.ASCII):
             try:
-                value = datetime.fromisoformat(raw.replace(" ", "T"))
+                return datetime.fromisoformat(raw.replace(" ", "T")).replace(second=0, microsecond=0)
             except ValueError:
-                value = None
-        if value is None:
-            raise ValueError(_l("Podaj datę i godzinę."))
-        if not _in_years(value):
-            raise ValueError(_l("Podaj datę z lat %(first)d–%(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
-        self.data = value.replace(second=0, microsecond=0)
+                pass
+        return None
 
 
 class RowList(wtf.FieldList):
